@@ -1,0 +1,82 @@
+"""The ``wardwatch`` command: one Typer application, one module per command group."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from wardwatch import __version__
+from wardwatch.cli.analyze import analyze
+from wardwatch.cli.common import EXIT_ERROR, EXIT_USAGE, err_console
+from wardwatch.cli.devices import device, devices
+from wardwatch.cli.inventory_cmd import inventory_app
+
+app = typer.Typer(
+    name="wardwatch",
+    help="Open, on-premises security for connected medical devices: discover, classify, assess, protect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL for every command.",
+                                           envvar="WARDWATCH_DATABASE_URL")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output.")] = 0,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """wardwatch: passive discovery and classification of medical and IT devices."""
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+    ctx.obj = {"db": db}
+    level = logging.WARNING - 10 * min(verbose, 2)
+    from wardwatch.logging_setup import configure_logging
+
+    configure_logging(level)
+
+
+app.command()(analyze)
+app.command()(devices)
+app.command()(device)
+app.add_typer(inventory_app, name="inventory")
+
+
+def main() -> None:
+    """Console entry point: run the app; any error is one clear line and a non-zero exit."""
+    from wardwatch.errors import WardwatchError
+
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except WardwatchError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.UsageError):
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("WARDWATCH_DEBUG"):
+            raise
+        err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
+        sys.exit(EXIT_ERROR)
+    sys.exit(0)
