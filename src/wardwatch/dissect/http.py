@@ -1,0 +1,241 @@
+"""HTTP/1.x identity dissector (RFC 9112 message syntax, RFC 9110 semantics): shape STREAM.
+
+Both directions of one connection are read as a sequence of messages (pipelined requests and their
+responses): start line, header fields (obs-fold continuation lines joined, RFC 9112 §5.2), then the
+body skipped by ``Content-Length`` or ``Transfer-Encoding: chunked`` (RFC 9112 §6.3, §7.1) as far as the
+bytes go. Bare LF line ends are tolerated (RFC 9112 §2.2); an incomplete last line (a stream cut by the
+byte budget) is dropped rather than reported half.
+
+Kinds emitted:
+
+* client (``ctx.src``; ``peer_ip`` the server): ``http.user_agent``, ``http.host`` (the Host header: the
+  name the client talks to), ``http.basic_auth`` (the **user name only** of an ``Authorization: Basic``
+  header; the password is never decoded into a value or an excerpt)
+* server (``about_server``): ``http.server``, ``http.x_powered_by``, ``http.www_authenticate`` (the
+  realm of a challenge), ``http.auth_scheme`` (the challenge scheme: Basic, Digest, NTLM ...)
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from wardwatch.dissect._ident.text import Emitter, clean, clean_keep_space
+from wardwatch.dissect.interface import FlowContext, InputShape
+from wardwatch.domain.observation import Observation
+from wardwatch.errors import ParseError
+
+#: RFC 9110 §9 methods plus WebDAV (RFC 4918) and UPnP GENA (over TCP) methods.
+METHODS = frozenset(
+    b"GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH PROPFIND PROPPATCH MKCOL COPY MOVE LOCK "
+    b"UNLOCK SEARCH REPORT SUBSCRIBE UNSUBSCRIBE NOTIFY CCM_POST RPC_IN_DATA RPC_OUT_DATA".split()
+)
+#: Most messages read per direction, and most header lines per message (hostile peers).
+MAX_MESSAGES = 256
+MAX_HEADERS = 200
+
+_REALM = re.compile(rb'realm\s*=\s*(?:"([^"]*)"|([^\s,]+))', re.IGNORECASE)
+
+
+@dataclass
+class Message:
+    """One parsed start line and its header fields (names lower-cased, values raw bytes)."""
+
+    start: bytes
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def get(self, name: bytes) -> bytes | None:
+        """The first value of a header field, or ``None``."""
+        return next((v for n, v in self.headers if n == name), None)
+
+
+_GENERIC_REQUEST = re.compile(rb"[A-Z][A-Z0-9_-]{0,31} [^ ]+ HTTP/1\.[019]$")
+
+
+def is_request_line(line: bytes) -> bool:
+    """True for a known method token and a space, or any upper-case token in a full request line.
+
+    Vendor methods exist, so a complete ``TOKEN SP target SP HTTP/1.x`` line counts too (RFC 9112 §3:
+    method is a token). A known method alone on its line is a (malformed) request, as tshark sees it.
+    """
+    method, sep, _ = line.partition(b" ")
+    if method in METHODS:
+        return bool(sep) or line == method
+    return _GENERIC_REQUEST.match(line) is not None
+
+
+def _line(data: bytes, pos: int) -> tuple[bytes, int] | None:
+    """The line at ``pos`` without its CRLF/LF, and the next position; ``None`` if incomplete."""
+    end = data.find(b"\n", pos)
+    if end < 0:
+        return None
+    return data[pos:end].rstrip(b"\r"), end + 1
+
+
+def _skip_chunked(data: bytes, pos: int) -> int | None:
+    """Position after a chunked body (RFC 9112 §7.1), or ``None`` when the bytes end first."""
+    while True:
+        got = _line(data, pos)
+        if got is None:
+            return None
+        size_text, pos = got
+        try:
+            size = int(size_text.split(b";", 1)[0].strip() or b"x", 16)
+        except ValueError:
+            return None
+        if size == 0:
+            while True:  # trailer section, up to its empty line
+                got = _line(data, pos)
+                if got is None:
+                    return None
+                trailer, pos = got
+                if not trailer:
+                    return pos
+        pos += size
+        if pos > len(data):
+            return None
+        got = _line(data, pos)
+        if got is None:
+            return None
+        pos = got[1]
+
+
+def _body_end(msg: Message, data: bytes, pos: int, *, request: bool, method: bytes | None) -> int | None:
+    """Where the next message starts (RFC 9112 §6.3), or ``None`` when unknown or beyond the bytes."""
+    if not request:
+        parts = msg.start.split(b" ", 2)
+        status = parts[1] if len(parts) > 1 else b""
+        if method == b"HEAD" or status[:1] == b"1" or status in (b"204", b"304"):
+            return pos
+    encoding = (msg.get(b"transfer-encoding") or b"").lower()
+    if b"chunked" in encoding:
+        return _skip_chunked(data, pos)
+    length_text = msg.get(b"content-length")
+    if length_text is not None:
+        try:
+            length = int(length_text.split(b",", 1)[0].strip())
+        except ValueError:
+            return None
+        end = pos + length
+        return end if length >= 0 and end <= len(data) else None
+    return pos if request else None  # a response without length runs to the end of the connection
+
+
+def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) -> Iterator[Message]:
+    """Parse successive messages of one direction; stops quietly where the bytes stop making sense.
+
+    For responses, ``methods`` (the request methods in order) tells which answer a HEAD (no body).
+    """
+    pos = 0
+    for index in range(MAX_MESSAGES):
+        while data[pos : pos + 2] == b"\r\n" or data[pos : pos + 1] == b"\n":
+            pos += 2 if data[pos : pos + 1] == b"\r" else 1
+        got = _line(data, pos)
+        if got is None:
+            return
+        start, pos = got
+        if not (is_request_line(start) if request else start.startswith(b"HTTP/")):
+            return
+        msg = Message(start)
+        complete = False
+        while len(msg.headers) < MAX_HEADERS:
+            got = _line(data, pos)
+            if got is None:
+                break
+            line, pos = got
+            if not line:
+                complete = True
+                break
+            if line[:1] in (b" ", b"\t") and msg.headers:  # obs-fold (RFC 9112 §5.2)
+                name, value = msg.headers[-1]
+                msg.headers[-1] = (name, value + b" " + line.strip())
+                continue
+            name, sep, value = line.partition(b":")
+            if sep:
+                msg.headers.append((name.strip().lower(), value.strip()))
+        if request:
+            if methods is not None:
+                methods.append(start.partition(b" ")[0])
+        yield msg
+        if not complete:
+            return
+        method = methods[index] if (not request and methods and index < len(methods)) else None
+        end = _body_end(msg, data, pos, request=request, method=method)
+        if end is None:
+            return
+        pos = end
+
+
+def basic_auth_user(value: bytes) -> str | None:
+    """The user name of an ``Authorization: Basic`` value (RFC 7617 §2); the password is discarded."""
+    scheme, _, token = value.strip().partition(b" ")
+    if scheme.lower() != b"basic":
+        return None
+    try:
+        decoded = binascii.a2b_base64(token.strip())
+    except (binascii.Error, ValueError):
+        return None
+    user, _, _password = decoded.partition(b":")
+    return clean(user)
+
+
+class HttpDissector:
+    """HTTP/1.x requests and responses → client and server identity Observations."""
+
+    name: ClassVar[str] = "http"
+    shape: ClassVar[InputShape] = InputShape.STREAM
+    ports: ClassVar[frozenset[int]] = frozenset({80, 8000, 8008, 8080, 8081, 8888, 3128})
+
+    def detect(self, data: bytes, ctx: FlowContext) -> bool:
+        """True when the first bytes are a request line (method token and a space) or a status line."""
+        head = data[:256].split(b"\n", 1)[0].rstrip(b"\r")
+        return is_request_line(head) or head.startswith((b"HTTP/1.0 ", b"HTTP/1.1 "))
+
+    def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
+        """Yield the facts of every request and response found; ParseError if neither side is HTTP."""
+        out = Emitter(ctx)
+        methods: list[bytes] = []
+        seen = 0
+        for msg in messages(client, request=True, methods=methods):
+            seen += 1
+            self._request(out, msg)
+        for msg in messages(server, request=False, methods=methods):
+            seen += 1
+            self._response(out, msg)
+        if not seen and (client or server):
+            raise ParseError("no HTTP/1.x request or status line")
+        yield from out
+
+    @staticmethod
+    def _request(out: Emitter, msg: Message) -> None:
+        for name, value in msg.headers:
+            if name == b"user-agent":
+                out.emit("http.user_agent", clean_keep_space(value))
+            elif name == b"host":
+                out.emit("http.host", clean_keep_space(value))
+            elif name == b"authorization":
+                user = basic_auth_user(value)
+                if user is not None:
+                    out.emit("http.basic_auth", user, excerpt=f"Authorization: Basic (user {user!r})")
+
+    @staticmethod
+    def _response(out: Emitter, msg: Message) -> None:
+        for name, value in msg.headers:
+            if name == b"server":
+                out.emit("http.server", clean_keep_space(value), about_server=True)
+            elif name == b"x-powered-by":
+                out.emit("http.x_powered_by", clean_keep_space(value), about_server=True)
+            elif name == b"www-authenticate":
+                scheme = clean(value.split(b" ", 1)[0])
+                out.emit("http.auth_scheme", scheme, about_server=True)
+                match = _REALM.search(value)
+                if match:
+                    realm = match.group(1) if match.group(1) is not None else match.group(2)
+                    out.emit("http.www_authenticate", clean_keep_space(realm), about_server=True,
+                             excerpt=clean(value))
+
+
+DISSECTOR = HttpDissector()
