@@ -1,0 +1,1 @@
+"""Private wire-format helpers shared by the datagram dissectors (bounded readers, BER, DNS names)."""
