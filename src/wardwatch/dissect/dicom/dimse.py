@@ -1,0 +1,101 @@
+"""DIMSE command sets out of P-DATA-TF fragments (PS3.7 §9.3 and §10.3, PS3.8 Annex E.2).
+
+Only *command* fragments (message control header bit 0 set) are gathered and decoded, with pydicom, as
+the group 0000 command set they are (always Implicit VR Little Endian, PS3.7 §6.3.1). Data set fragments
+are never kept nor decoded: they carry the patient (PHI).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from io import BytesIO
+
+from pydicom.filereader import read_dataset
+from pydicom.tag import BaseTag
+
+from wardwatch.dissect.dicom.pdu import P_DATA_TF, Pdu, iter_pdvs
+
+log = logging.getLogger(__name__)
+
+#: A command set is a handful of short elements; a longer one is hostile and not decoded.
+MAX_COMMAND = 16 * 1024
+#: Most commands decoded per direction (a C-STORE burst of thousands of images says nothing new).
+MAX_COMMANDS = 64
+
+#: Command Field (0000,0100) values, PS3.7 Annex E; responses add 0x8000.
+COMMAND_NAMES = {
+    0x0001: "C-STORE", 0x0010: "C-GET", 0x0020: "C-FIND", 0x0021: "C-MOVE", 0x0030: "C-ECHO",
+    0x0100: "N-EVENT-REPORT", 0x0110: "N-GET", 0x0120: "N-SET", 0x0130: "N-ACTION", 0x0140: "N-CREATE",
+    0x0150: "N-DELETE", 0x0FFF: "C-CANCEL",
+}
+_TAG_COMMAND_FIELD = 0x00000100
+_TAG_AFFECTED_SOP = 0x00000002
+_TAG_REQUESTED_SOP = 0x00000003
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One decoded DIMSE command: ``C-STORE-RQ`` and the SOP class it is about."""
+
+    name: str
+    field: int
+    sop_class: str
+    context_id: int
+
+    @property
+    def is_request(self) -> bool:
+        """True for -RQ commands (Command Field without the 0x8000 response bit)."""
+        return not self.field & 0x8000
+
+
+def _group_0000(tag: BaseTag, vr: str | None, length: int) -> bool:
+    """``stop_when`` for pydicom: stop at the first element outside the command group."""
+    return tag.group != 0x0000
+
+
+def decode_command(raw: bytes, context_id: int) -> Command | None:
+    """Decode one reassembled command set; ``None`` when it is not a readable command."""
+    if not raw or len(raw) > MAX_COMMAND:
+        return None
+    try:
+        ds = read_dataset(BytesIO(raw), True, True, stop_when=_group_0000)
+        field_elem = ds.get(_TAG_COMMAND_FIELD)
+        if field_elem is None or not isinstance(field_elem.value, int):
+            return None
+        field = int(field_elem.value)
+        sop = ds.get(_TAG_AFFECTED_SOP) or ds.get(_TAG_REQUESTED_SOP)
+        sop_class = str(sop.value) if sop is not None and isinstance(sop.value, str) else ""
+    except Exception as exc:  # pydicom raises many types on hostile bytes; a command is only skipped
+        log.debug("DIMSE command set not decodable: %s", type(exc).__name__)
+        return None
+    base = COMMAND_NAMES.get(field & 0x7FFF)
+    if base is None:
+        return None
+    name = f"{base}-{'RSP' if field & 0x8000 else 'RQ'}"
+    return Command(name, field, sop_class.strip("\x00 ")[:64], context_id)
+
+
+def iter_commands(pdus: Iterable[Pdu]) -> Iterator[Command]:
+    """Commands of one direction: command fragments joined per context until the last-fragment bit."""
+    pending: dict[int, bytearray] = {}
+    count = 0
+    for pdu in pdus:
+        if pdu.type != P_DATA_TF:
+            continue
+        for pdv in iter_pdvs(pdu):
+            if not pdv.is_command:
+                continue  # data set fragment: PHI, never read
+            buf = pending.setdefault(pdv.context_id, bytearray())
+            if len(buf) + len(pdv.data) > MAX_COMMAND:
+                pending.pop(pdv.context_id, None)
+                continue
+            buf += pdv.data
+            if pdv.is_last:
+                command = decode_command(bytes(pending.pop(pdv.context_id)), pdv.context_id)
+                if command is not None:
+                    yield command
+                    count += 1
+                    if count >= MAX_COMMANDS:
+                        return

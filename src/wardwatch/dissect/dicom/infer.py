@@ -1,0 +1,96 @@
+"""Role and modality of the two ends of a DICOM association, from SOP classes and direction.
+
+PS3.4 defines each service by an SCU and an SCP role; in the common services the association requestor
+(the client) is the SCU. So a client that sends C-STORE-RQ of CT Image Storage is a CT modality and the
+acceptor a PACS/archive; a client doing C-FIND of the Modality Worklist information model is a worklist
+client, one doing C-MOVE/C-GET a workstation or viewer. The tables are data
+(``dissect/_medical/dicom_sop.toml``); SOP class names and service classes come from pydicom's and
+pynetdicom's dictionaries, not from hand-kept UID lists.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from pydicom.uid import UID
+from pynetdicom.sop_class import uid_to_service_class
+
+
+@dataclass(frozen=True, slots=True)
+class ModalityRule:
+    """A pydicom keyword pattern and the modality (PS3.3 C.7.3.1.1.1) its classes belong to."""
+
+    pattern: re.Pattern[str]
+    modality: str
+    acquisition: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Roles:
+    """What the requestor (client) and the acceptor (server) of one service are called."""
+
+    client: str
+    server: str
+
+
+@cache
+def _tables() -> tuple[tuple[ModalityRule, ...], dict[str, Roles]]:
+    text = files("wardwatch.dissect._medical").joinpath("dicom_sop.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    rules = tuple(
+        ModalityRule(re.compile(m["pattern"]), m["modality"], bool(m["acquisition"]))
+        for m in data["modality"]
+    )
+    roles = {name: Roles(r["client"], r["server"]) for name, r in data["roles"].items()}
+    return rules, roles
+
+
+def _valid_uid(uid: str) -> bool:
+    return 0 < len(uid) <= 64 and all(c.isdigit() or c == "." for c in uid)
+
+
+def sop_name(uid: str) -> str:
+    """pydicom's name of a SOP class (``CT Image Storage``), or the UID itself when unknown."""
+    if not _valid_uid(uid):
+        return uid
+    return str(UID(uid).name)
+
+
+def modality_of(uid: str) -> tuple[str, bool] | None:
+    """(modality, acquisition) of a storage SOP class, or ``None`` for other classes."""
+    if not _valid_uid(uid):
+        return None
+    keyword = UID(uid).keyword
+    if not keyword:
+        return None
+    for rule in _tables()[0]:
+        if rule.pattern.search(keyword):
+            return rule.modality, rule.acquisition
+    return None
+
+
+def service_of(uid: str) -> str:
+    """pynetdicom's service class name of a SOP class (``StorageServiceClass``), "" when unknown."""
+    if not _valid_uid(uid):
+        return ""
+    try:
+        return str(uid_to_service_class(uid).__name__)
+    except Exception:  # pynetdicom raises on a few malformed UIDs; unknown is the honest answer
+        return ""
+
+
+def roles_of(uid: str) -> Roles | None:
+    """Requestor and acceptor roles for a SOP class a client *requests*; acquisition storage → modality."""
+    service = service_of(uid)
+    roles = _tables()[1].get(service)
+    if roles is None:
+        return None
+    if service == "StorageServiceClass":
+        found = modality_of(uid)
+        if found is not None and found[1]:
+            return Roles("modality", roles.server)
+    return roles

@@ -1,0 +1,222 @@
+"""DICOM upper-layer PDU codec, decode only, sans-I/O (PS3.8 §9.3).
+
+Every PDU starts with a 6-byte header: PDU-type (1), reserved (1), PDU-length (4, big endian) counted
+from the byte after the length field (PS3.8 §9.3.1). :func:`iter_pdus` walks one direction of a
+connection; the ``decode_*`` functions read the PDUs that carry identity. Nothing here touches a data
+set: P-DATA-TF is only split into PDVs, and the caller keeps command fragments alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from wardwatch.errors import ParseError
+
+# PDU types, PS3.8 Table 9-1 ... 9-26.
+A_ASSOCIATE_RQ = 0x01
+A_ASSOCIATE_AC = 0x02
+A_ASSOCIATE_RJ = 0x03
+P_DATA_TF = 0x04
+A_RELEASE_RQ = 0x05
+A_RELEASE_RP = 0x06
+A_ABORT = 0x07
+PDU_NAMES = {
+    A_ASSOCIATE_RQ: "A-ASSOCIATE-RQ", A_ASSOCIATE_AC: "A-ASSOCIATE-AC", A_ASSOCIATE_RJ: "A-ASSOCIATE-RJ",
+    P_DATA_TF: "P-DATA-TF", A_RELEASE_RQ: "A-RELEASE-RQ", A_RELEASE_RP: "A-RELEASE-RP", A_ABORT: "A-ABORT",
+}
+
+#: An A-ASSOCIATE PDU is at least the 68-byte fixed part (PS3.8 Table 9-11, bytes 7-74).
+ASSOC_FIXED = 68
+#: Most items read in one PDU: 128 presentation contexts are the protocol's own limit (odd IDs 1-255).
+MAX_ITEMS = 300
+
+# Variable item types, PS3.8 §9.3.2.1-9.3.2.3 and PS3.7 Annex D.3.3.
+ITEM_APP_CONTEXT = 0x10
+ITEM_PCTX_RQ = 0x20
+ITEM_PCTX_AC = 0x21
+ITEM_ABSTRACT = 0x30
+ITEM_TRANSFER = 0x40
+ITEM_USER_INFO = 0x50
+SUB_MAX_LENGTH = 0x51
+SUB_IMPL_UID = 0x52
+SUB_IMPL_VERSION = 0x55
+
+#: A-ASSOCIATE-RJ result/source/reason texts, PS3.8 Table 9-21.
+REJECT_RESULT = {1: "rejected-permanent", 2: "rejected-transient"}
+REJECT_REASON = {
+    (1, 1): "no-reason-given",
+    (1, 2): "application-context-name-not-supported",
+    (1, 3): "calling-AE-title-not-recognized",
+    (1, 7): "called-AE-title-not-recognized",
+    (2, 1): "no-reason-given",
+    (2, 2): "protocol-version-not-supported",
+    (3, 1): "temporary-congestion",
+    (3, 2): "local-limit-exceeded",
+}
+REJECT_SOURCE = {1: "service-user", 2: "service-provider-acse", 3: "service-provider-presentation"}
+#: A-ABORT source and reason, PS3.8 Table 9-26.
+ABORT_SOURCE = {0: "service-user", 2: "service-provider"}
+ABORT_REASON = {
+    0: "reason-not-specified", 1: "unrecognized-pdu", 2: "unexpected-pdu", 4: "unrecognized-pdu-parameter",
+    5: "unexpected-pdu-parameter", 6: "invalid-pdu-parameter-value",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Pdu:
+    """One PDU: its type and body (the bytes after the 6-byte header; short when ``complete`` is false)."""
+
+    type: int
+    body: bytes
+    complete: bool
+
+
+@dataclass
+class Associate:
+    """The identity carried by an A-ASSOCIATE-RQ or -AC (PS3.8 Tables 9-11 and 9-17)."""
+
+    kind: int
+    version: int
+    called_ae: str
+    calling_ae: str
+    app_context: str = ""
+    #: RQ: presentation context ID → abstract syntax UID (PS3.8 §9.3.2.2).
+    proposed: dict[int, str] = field(default_factory=dict)
+    #: AC: presentation context ID → result (0 acceptance, PS3.8 Table 9-18).
+    results: dict[int, int] = field(default_factory=dict)
+    max_pdu: int | None = None
+    implementation_uid: str = ""
+    implementation_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pdv:
+    """One presentation data value item of a P-DATA-TF (PS3.8 §9.3.5.1 and Annex E.2)."""
+
+    context_id: int
+    is_command: bool
+    is_last: bool
+    data: bytes
+
+
+def iter_pdus(data: bytes) -> Iterator[Pdu]:
+    """Split one direction of an association into PDUs; the last may be cut by the byte budget.
+
+    Raises ParseError on an unknown PDU type (the stream is not, or no longer, DICOM).
+    """
+    off = 0
+    while off + 6 <= len(data):
+        kind = data[off]
+        if kind not in PDU_NAMES:
+            raise ParseError(f"unknown DICOM PDU type 0x{kind:02x} at offset {off}")
+        length = int.from_bytes(data[off + 2 : off + 6], "big")
+        body = data[off + 6 : off + 6 + length]
+        yield Pdu(kind, body, len(body) == length)
+        off += 6 + length
+
+
+def _ascii(raw: bytes) -> str:
+    """Text of a UID, AE title or name field: ASCII, NUL and space padding stripped (PS3.5 §6.2)."""
+    return raw.decode("ascii", errors="replace").strip("\x00 ")
+
+
+def _items(body: bytes, limit: int = MAX_ITEMS) -> Iterator[tuple[int, bytes]]:
+    """(item type, item value) of a run of items with 1-byte type, reserved, 2-byte length (§9.3.2)."""
+    off = 0
+    count = 0
+    while off + 4 <= len(body) and count < limit:
+        kind = body[off]
+        length = int.from_bytes(body[off + 2 : off + 4], "big")
+        value = body[off + 4 : off + 4 + length]
+        if len(value) < length:
+            return  # cut by the budget: keep what came before
+        yield kind, value
+        off += 4 + length
+        count += 1
+
+
+def decode_associate(pdu: Pdu) -> Associate:
+    """Decode an A-ASSOCIATE-RQ/AC body (PS3.8 Tables 9-11/9-17); items cut by the budget are skipped."""
+    body = pdu.body
+    if len(body) < ASSOC_FIXED:
+        raise ParseError("A-ASSOCIATE PDU shorter than its fixed part")
+    assoc = Associate(
+        kind=pdu.type,
+        version=int.from_bytes(body[0:2], "big"),
+        # Bytes 11-26 called AE, 27-42 calling AE (PS3.8 Table 9-11); the AC echoes them (Table 9-17).
+        called_ae=_ascii(body[4:20]),
+        calling_ae=_ascii(body[20:36]),
+    )
+    for kind, value in _items(body[ASSOC_FIXED:]):
+        if kind == ITEM_APP_CONTEXT:
+            assoc.app_context = _ascii(value)
+        elif kind == ITEM_PCTX_RQ and len(value) >= 4:
+            # PS3.8 Table 9-13: ID (1), reserved (3), then one abstract syntax and transfer syntaxes.
+            for sub, sub_value in _items(value[4:]):
+                if sub == ITEM_ABSTRACT:
+                    assoc.proposed[value[0]] = _ascii(sub_value)
+                    break
+        elif kind == ITEM_PCTX_AC and len(value) >= 4:
+            # PS3.8 Table 9-18: ID (1), reserved (1), result/reason (1), reserved (1), transfer syntax.
+            assoc.results[value[0]] = value[2]
+        elif kind == ITEM_USER_INFO:
+            _user_info(assoc, value)
+    return assoc
+
+
+def _user_info(assoc: Associate, value: bytes) -> None:
+    """User information sub-items (PS3.8 §D.1, PS3.7 Annex D.3.3). User identity (0x58) is never read."""
+    for sub, sub_value in _items(value):
+        if sub == SUB_MAX_LENGTH and len(sub_value) == 4:
+            assoc.max_pdu = int.from_bytes(sub_value, "big")
+        elif sub == SUB_IMPL_UID:
+            assoc.implementation_uid = _ascii(sub_value)
+        elif sub == SUB_IMPL_VERSION:
+            assoc.implementation_version = _ascii(sub_value)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """An A-ASSOCIATE-RJ (PS3.8 Table 9-21)."""
+
+    result: int
+    source: int
+    reason: int
+
+    def text(self) -> str:
+        """``rejected-permanent: service-user: called-AE-title-not-recognized``."""
+        reason = REJECT_REASON.get((self.source, self.reason), f"reason-{self.reason}")
+        result = REJECT_RESULT.get(self.result, f"result-{self.result}")
+        return f"{result}: {REJECT_SOURCE.get(self.source, f'source-{self.source}')}: {reason}"
+
+
+def decode_reject(pdu: Pdu) -> Reject:
+    """Decode an A-ASSOCIATE-RJ body: reserved, result, source, reason/diag (PS3.8 Table 9-21)."""
+    if len(pdu.body) < 4:
+        raise ParseError("A-ASSOCIATE-RJ PDU too short")
+    return Reject(pdu.body[1], pdu.body[2], pdu.body[3])
+
+
+def decode_abort(pdu: Pdu) -> str:
+    """``source: reason`` of an A-ABORT (PS3.8 Table 9-26)."""
+    if len(pdu.body) < 4:
+        raise ParseError("A-ABORT PDU too short")
+    source, reason = pdu.body[2], pdu.body[3]
+    reason_text = ABORT_REASON.get(reason, f"reason-{reason}") if source == 2 else "reason-not-specified"
+    return f"{ABORT_SOURCE.get(source, f'source-{source}')}: {reason_text}"
+
+
+def iter_pdvs(pdu: Pdu) -> Iterator[Pdv]:
+    """PDV items of a P-DATA-TF (PS3.8 Table 9-23): length (4), context ID (1), then the message
+    control header (Annex E.2: bit 0 set = command, bit 1 set = last fragment) and the fragment."""
+    body = pdu.body
+    off = 0
+    while off + 6 <= len(body):
+        length = int.from_bytes(body[off : off + 4], "big")
+        if length < 2:
+            raise ParseError("PDV item shorter than its header")
+        end = min(off + 4 + length, len(body))
+        header = body[off + 5]
+        yield Pdv(body[off + 4], bool(header & 0x01), bool(header & 0x02), body[off + 6 : end])
+        off += 4 + length
