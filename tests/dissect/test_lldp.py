@@ -125,7 +125,7 @@ def _compare(tshark: str, capture: Path) -> int:
     ctx = FlowContext(ts=ts, sensor="t", proto=0, src_mac=src, dst_mac=None, src_ip=None, dst_ip=None,
                       src_port=0, dst_port=ethertype)
     ours = kinds(payload, ctx)
-    names = list(TSHARK_FIELDS.values()) + ["lldp.mgn.addr.ip4", "lldp.mgn.addr.ip6"]
+    names = [*TSHARK_FIELDS.values(), "lldp.mgn.addr.ip4", "lldp.mgn.addr.ip6"]
     row = dict(zip(names, fields(tshark, capture, "lldp", *names)[0], strict=True))
     compared = 0
     for kind, field in TSHARK_FIELDS.items():

@@ -9,7 +9,9 @@ from wardwatch.domain.observation import MAX_EXCERPT, MAX_VALUE, Observation
 from wardwatch.errors import ParseError
 
 
-def run_contract(dissector: Dissector, ctx: FlowContext, client: bytes, server: bytes = b"") -> list[Observation]:
+def run_contract(
+    dissector: Dissector, ctx: FlowContext, client: bytes, server: bytes = b""
+) -> list[Observation]:
     """Run detect + dissect: only ParseError may escape; values are clipped strings."""
     assert isinstance(dissector.detect(client, ctx), bool)
     try:

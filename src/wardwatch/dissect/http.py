@@ -156,9 +156,8 @@ def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) 
             name, sep, value = line.partition(b":")
             if sep:
                 msg.headers.append((name.strip().lower(), value.strip()))
-        if request:
-            if methods is not None:
-                methods.append(start.partition(b" ")[0])
+        if request and methods is not None:
+            methods.append(start.partition(b" ")[0])
         yield msg
         if not complete:
             return

@@ -1,0 +1,1 @@
+"""Private parts of the TLS dissector: record/handshake parsing, fingerprints, certificates."""
