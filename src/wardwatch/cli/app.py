@@ -14,6 +14,8 @@ from wardwatch.cli.analyze import analyze
 from wardwatch.cli.common import EXIT_ERROR, EXIT_USAGE, err_console
 from wardwatch.cli.devices import device, devices
 from wardwatch.cli.inventory_cmd import inventory_app
+from wardwatch.cli.serve import serve
+from wardwatch.cli.users import token_app, user_app
 
 app = typer.Typer(
     name="wardwatch",
@@ -47,6 +49,9 @@ app.command()(analyze)
 app.command()(devices)
 app.command()(device)
 app.add_typer(inventory_app, name="inventory")
+app.command()(serve)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 def main() -> None:
