@@ -145,3 +145,34 @@ def run_guarded(dissector: object, data: bytes, ctx: FlowContext) -> list[Observ
         assert len(obs.value) <= MAX_VALUE and obs.value
         assert not any(ord(c) < 0x20 for c in obs.value)
     return found
+
+
+# --- tshark's full tree, for fields that -T fields cannot correlate --------------------------------
+
+Pairs = list[tuple[str, Any]]
+
+
+def tshark_tree(tshark: str, capture: Path, display_filter: str, protocol: str) -> list[tuple[int, Pairs]]:
+    """(frame number, ``protocol`` layer) of each matching packet from ``tshark -T json``.
+
+    JSON objects are kept as lists of (key, value) pairs because tshark repeats keys (two records
+    with the same summary line, several ``dns.txt`` strings).
+    """
+    import json
+    import subprocess
+
+    cmd = [tshark, "-n", "-r", str(capture), "-Y", display_filter, "-T", "json", "-J", f"frame {protocol}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout
+    packets = json.loads(out or "[]", object_pairs_hook=list)
+    result: list[tuple[int, Pairs]] = []
+    for packet in packets:
+        layers = dict(dict(packet)["_source"])["layers"]
+        layer_dict = dict(layers)
+        frame = int(dict(layer_dict["frame"])["frame.number"])
+        result.append((frame, layer_dict.get(protocol, [])))
+    return result
+
+
+def pairs_get(pairs: Pairs, key: str) -> list[Any]:
+    """Every value stored under ``key`` in one object."""
+    return [v for k, v in pairs if k == key]

@@ -105,8 +105,11 @@ def read_name(data: bytes, pos: int, end: int | None = None) -> tuple[tuple[byte
 
 
 def name_text(labels: tuple[bytes, ...]) -> str:
-    """Labels joined with dots, each decoded as UTF-8 with replacement and cleaned of controls."""
-    return clean(".".join(label.decode("utf-8", errors="replace") for label in labels))
+    """Labels joined with dots, each decoded as UTF-8 with replacement and cleaned of controls.
+
+    Blanks are kept: an instance name may begin with a space, and it is part of the name.
+    """
+    return clean(".".join(label.decode("utf-8", errors="replace") for label in labels), strip=False)
 
 
 def parse_message(data: bytes) -> Message:

@@ -21,9 +21,10 @@ def safe_text(raw: bytes, limit: int = MAX_VALUE) -> str:
     return _CONTROL.sub("", text).strip()[:limit]
 
 
-def clean(text: str, limit: int = MAX_VALUE) -> str:
-    """Drop control characters from an already decoded string and trim it."""
-    return _CONTROL.sub("", text[: 4 * limit]).strip()[:limit]
+def clean(text: str, limit: int = MAX_VALUE, strip: bool = True) -> str:
+    """Drop control characters from an already decoded string and (unless ``strip`` is false) trim it."""
+    text = _CONTROL.sub("", text[: 4 * limit])
+    return (text.strip() if strip else text)[:limit]
 
 
 def hex_bytes(raw: bytes, sep: str = ":", limit: int = 64) -> str:
