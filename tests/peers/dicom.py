@@ -32,6 +32,14 @@ PHI = {
     "birth_date": "19420613",
 }
 CLIENT_TIMEOUT = 30
+# SOP class UIDs (PS3.4; pynetdicom.sop_class builds these names at run time, out of mypy's sight).
+Verification = "1.2.840.10008.1.1"
+ModalityWorklistInformationFind = "1.2.840.10008.5.1.4.31"
+ModalityPerformedProcedureStep = "1.2.840.10008.3.1.2.3.3"
+#: Servers listen on a second loopback address so that the two ends have different IPs in the capture
+#: (clients connect from 127.0.0.1, the route's preferred source).
+SERVER_IP = "127.0.0.2"
+CLIENT_IP = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -63,11 +71,11 @@ def with_phi(source: Path, dest: Path) -> Path:
 
 
 def wait_port(port: int, timeout: float = 15.0) -> None:
-    """Wait until something accepts TCP connections on 127.0.0.1:``port`` (before capturing)."""
+    """Wait until something accepts TCP connections on SERVER_IP:``port`` (before capturing)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            with socket.create_connection((SERVER_IP, port), timeout=1):
                 return
         except OSError:
             if time.monotonic() > deadline:
@@ -100,7 +108,6 @@ def capture_pynetdicom_store(
 ) -> PeerCapture:
     """pynetdicom SCU → pynetdicom storage SCP: C-ECHO then one C-STORE per file, then release."""
     from pynetdicom import AE, evt
-    from pynetdicom.sop_class import Verification
 
     datasets = [dcmread(f) for f in files]
     port = free_port()
@@ -108,8 +115,9 @@ def capture_pynetdicom_store(
     scp.add_supported_context(Verification)
     for ds in datasets:
         scp.add_supported_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
-    server = scp.start_server(("127.0.0.1", port), block=False,
+    server = scp.start_server((SERVER_IP, port), block=False,
                               evt_handlers=[(evt.EVT_C_STORE, lambda event: 0x0000)])
+    assert server is not None
     try:
         scu = AE(ae_title=calling_ae)
         scu.acse_timeout = scu.dimse_timeout = scu.network_timeout = CLIENT_TIMEOUT
@@ -118,7 +126,7 @@ def capture_pynetdicom_store(
             scu.add_requested_context(ds.SOPClassUID, ds.file_meta.TransferSyntaxUID)
         pcap = tmp / "pynetdicom-store.pcap"
         with capture(pcap, f"tcp port {port}"):
-            assoc = scu.associate("127.0.0.1", port, ae_title=called_ae)
+            assoc = scu.associate(SERVER_IP, port, ae_title=called_ae)
             if not assoc.is_established:
                 raise RuntimeError("pynetdicom association was not established")
             if echo:
@@ -139,7 +147,6 @@ def capture_pynetdicom_worklist_mpps(
     """pynetdicom worklist SCU (C-FIND MWL) then MPPS N-CREATE, against a pynetdicom SCP that answers
     with one scheduled item carrying :data:`PHI`."""
     from pynetdicom import AE, evt
-    from pynetdicom.sop_class import ModalityPerformedProcedureStep, ModalityWorklistInformationFind
 
     def on_find(event: object) -> Iterator[tuple[int, Dataset | None]]:
         item = Dataset()
@@ -155,8 +162,9 @@ def capture_pynetdicom_worklist_mpps(
     scp = AE(ae_title=called_ae)
     scp.add_supported_context(ModalityWorklistInformationFind)
     scp.add_supported_context(ModalityPerformedProcedureStep)
-    server = scp.start_server(("127.0.0.1", port), block=False,
+    server = scp.start_server((SERVER_IP, port), block=False,
                               evt_handlers=[(evt.EVT_C_FIND, on_find), (evt.EVT_N_CREATE, on_create)])
+    assert server is not None
     try:
         scu = AE(ae_title=calling_ae)
         scu.acse_timeout = scu.dimse_timeout = scu.network_timeout = CLIENT_TIMEOUT
@@ -167,7 +175,7 @@ def capture_pynetdicom_worklist_mpps(
         query.PatientID = ""
         pcap = tmp / "pynetdicom-mwl.pcap"
         with capture(pcap, f"tcp port {port}"):
-            assoc = scu.associate("127.0.0.1", port, ae_title=called_ae)
+            assoc = scu.associate(SERVER_IP, port, ae_title=called_ae)
             if not assoc.is_established:
                 raise RuntimeError("pynetdicom association was not established")
             for _status, _identifier in assoc.send_c_find(query, ModalityWorklistInformationFind):
@@ -203,9 +211,9 @@ def capture_dcmtk_store(
     scp = [dcmtk("storescp"), "-aet", called_ae, "-od", str(received), "--fork", str(port)]
     with _process(scp, port), capture(pcap, f"tcp port {port}"):
         if echo:
-            subprocess.run([dcmtk("echoscu"), "-aet", calling_ae, "-aec", called_ae, "127.0.0.1", str(port)],
+            subprocess.run([dcmtk("echoscu"), "-aet", calling_ae, "-aec", called_ae, SERVER_IP, str(port)],
                            check=True, timeout=CLIENT_TIMEOUT, capture_output=True)
-        subprocess.run([dcmtk("storescu"), "-aet", calling_ae, "-aec", called_ae, "127.0.0.1", str(port),
+        subprocess.run([dcmtk("storescu"), "-aet", calling_ae, "-aec", called_ae, SERVER_IP, str(port),
                         *map(str, files)], check=True, timeout=CLIENT_TIMEOUT, capture_output=True)
     return PeerCapture(pcap, port, calling_ae, called_ae)
 
@@ -245,10 +253,41 @@ def capture_dcmtk_worklist(
                    timeout=CLIENT_TIMEOUT, capture_output=True)
     port = free_port()
     pcap = tmp / "dcmtk-worklist.pcap"
-    scp = [dcmtk("wlmscpfs"), "-dfp", str(store), "--fork", str(port)]
+    scp = [dcmtk("wlmscpfs"), "-dfp", str(store), "--disable-file-reject", "--fork", str(port)]
     with _process(scp, port), capture(pcap, f"tcp port {port}"):
         subprocess.run([dcmtk("findscu"), "-W", "-aet", calling_ae, "-aec", called_ae,
                         "-k", "PatientName", "-k", "PatientID", "-k", "PatientBirthDate",
                         "-k", "ScheduledProcedureStepSequence[0].Modality=CT",
-                        "127.0.0.1", str(port)], check=True, timeout=CLIENT_TIMEOUT, capture_output=True)
+                        SERVER_IP, str(port)], check=True, timeout=CLIENT_TIMEOUT, capture_output=True)
+    return PeerCapture(pcap, port, calling_ae, called_ae)
+
+
+def capture_pynetdicom_reject_abort(
+    tmp: Path, *, calling_ae: str = "VIEWER", called_ae: str = "PACS_ARCHIVE"
+) -> PeerCapture:
+    """Two associations to a pynetdicom SCP that requires its own AE title: one asks for a wrong
+    called AE (A-ASSOCIATE-RJ, called-AE-title-not-recognized), one is aborted by the SCU (A-ABORT)."""
+    from pynetdicom import AE
+
+    port = free_port()
+    scp = AE(ae_title=called_ae)
+    scp.require_called_aet = True
+    scp.add_supported_context(Verification)
+    server = scp.start_server((SERVER_IP, port), block=False)
+    assert server is not None
+    try:
+        scu = AE(ae_title=calling_ae)
+        scu.acse_timeout = scu.dimse_timeout = scu.network_timeout = CLIENT_TIMEOUT
+        scu.add_requested_context(Verification)
+        pcap = tmp / "pynetdicom-reject.pcap"
+        with capture(pcap, f"tcp port {port}"):
+            rejected = scu.associate(SERVER_IP, port, ae_title="NOT_THE_PACS")
+            if not rejected.is_rejected:
+                raise RuntimeError("the association was expected to be rejected")
+            assoc = scu.associate(SERVER_IP, port, ae_title=called_ae)
+            if not assoc.is_established:
+                raise RuntimeError("pynetdicom association was not established")
+            assoc.abort()
+    finally:
+        server.shutdown()
     return PeerCapture(pcap, port, calling_ae, called_ae)
