@@ -139,8 +139,9 @@ GENERIC_WORDS = frozenset(
 def product_tokens(name: str, vendor: str = "") -> frozenset[str]:
     """Distinctive-or-not words of a product name, with the vendor's own words removed."""
     vendor_words = set(fold(vendor).split()) | {vendor_key(vendor)} if vendor else set()
-    words = fold(name).split()
-    return frozenset(w for w in words if w not in vendor_words and w != "&")
+    words = [w for w in fold(name).split() if w != "&"]
+    kept = frozenset(w for w in words if w not in vendor_words)
+    return kept or frozenset(words)  # "wolfssl" by "wolfssl": the product is the vendor's name
 
 
 def product_key(name: str, vendor: str = "") -> str:
