@@ -42,7 +42,9 @@ class ComponentMatcher:
     """Matches SBOM components against CPE-bearing advisories (NVD)."""
 
     def __init__(self, advisories: Iterable[Advisory]) -> None:
-        cpe_advisories = [a for a in advisories if any(c.cpe for v in a.vulnerabilities for c in v.conditions)]
+        cpe_advisories = [
+            a for a in advisories if any(c.cpe for v in a.vulnerabilities for c in v.conditions)
+        ]
         self.matcher = Matcher(cpe_advisories)
         self.by_product: dict[tuple[str, str], str] = {}
         self.products: dict[str, set[str]] = defaultdict(set)

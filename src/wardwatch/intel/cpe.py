@@ -24,11 +24,20 @@ class Cpe:
         return self.version not in ("*", "-", "")
 
 
+def _unescape(text: str) -> str:
+    """Drop the backslash quoting of NISTIR 7695 §6.2.2 (``\\.`` → ``.``)."""
+    return text.replace("\\", "")
+
+
 def parse_cpe(text: str) -> Cpe | None:
     """Parse ``cpe:2.3:part:vendor:product:version:update:...``; ``None`` when not a CPE 2.3 string."""
     fields = _SPLIT.split(text.strip())
     if len(fields) < 6 or fields[0] != "cpe" or fields[1] != "2.3" or fields[2] not in ("a", "o", "h", "*"):
         return None
-    unescape = lambda s: s.replace("\\", "")  # noqa: E731 - NISTIR 7695 §6.2.2 quoting
-    return Cpe(fields[2], unescape(fields[3]).casefold(), unescape(fields[4]).casefold(),
-               unescape(fields[5]), unescape(fields[6]) if len(fields) > 6 else "*")
+    return Cpe(
+        fields[2],
+        _unescape(fields[3]).casefold(),
+        _unescape(fields[4]).casefold(),
+        _unescape(fields[5]),
+        _unescape(fields[6]) if len(fields) > 6 else "*",
+    )

@@ -117,13 +117,16 @@ class _TreeWalker:
             spec = parse_spec(prod.version)
         except VersionSpecError as exc:
             kind = "version range" if prod.form is VersionForm.RANGE else "product version"
-            self.batch.problem(prod.json_path, f"{kind} not interpretable ({exc}); compared as text", prod.version)
+            self.batch.problem(
+                prod.json_path, f"{kind} not interpretable ({exc}); compared as text", prod.version
+            )
             return
         if spec.note and prod.form is VersionForm.RANGE:
             self.batch.problem(prod.json_path, f"version range words ignored: {spec.note}", prod.version)
         elif prod.form is VersionForm.EXACT and not looks_like_version(prod.version) and not spec.is_all:
-            self.batch.problem(prod.json_path, "product version is not a version number; compared as text",
-                               prod.version)
+            self.batch.problem(
+                prod.json_path, "product version is not a version number; compared as text", prod.version
+            )
 
     def full_product_names(self, items: list[Any], where: str) -> None:
         for i, product in enumerate(items):
@@ -170,7 +173,9 @@ def _scores(vuln: dict[str, Any], where: str, batch: ImportBatch) -> tuple[CvssS
             vector = block.get("vectorString")
             parsed = score_from_vector(vector) if isinstance(vector, str) else None
             if parsed is None:
-                batch.problem(f"{where}.scores[{j}].{key}.vectorString", "CVSS vector not interpretable", vector)
+                batch.problem(
+                    f"{where}.scores[{j}].{key}.vectorString", "CVSS vector not interpretable", vector
+                )
                 continue
             out.append(parsed)
     return tuple(out)
@@ -182,7 +187,9 @@ def _remediations(vuln: dict[str, Any], where: str, batch: ImportBatch) -> tuple
         try:
             category = RemediationCategory(rem["category"])
         except ValueError:
-            batch.problem(f"{where}.remediations[{j}].category", "unknown remediation category", rem["category"])
+            batch.problem(
+                f"{where}.remediations[{j}].category", "unknown remediation category", rem["category"]
+            )
             continue
         url = rem.get("url") if isinstance(rem.get("url"), str) else None
         ids = tuple(x for x in rem.get("product_ids", []) or [] if isinstance(x, str))
@@ -217,9 +224,12 @@ def _vulnerability(
                     purl=prod.purl,
                 )
             )
-    cwe = vuln.get("cwe") if isinstance(vuln.get("cwe"), dict) else {}
+    raw_cwe = vuln.get("cwe")
+    cwe: dict[str, Any] = raw_cwe if isinstance(raw_cwe, dict) else {}
     threats = tuple(
-        f"{t.get('category', '')}: {t.get('details', '')}" for t in vuln.get("threats", []) or [] if isinstance(t, dict)
+        f"{t.get('category', '')}: {t.get('details', '')}"
+        for t in vuln.get("threats", []) or []
+        if isinstance(t, dict)
     )
     notes = tuple(str(n.get("text", ""))[:2000] for n in vuln.get("notes", []) or [] if isinstance(n, dict))
     return Vulnerability(
@@ -235,13 +245,18 @@ def _vulnerability(
     )
 
 
-def parse_document(document: Any, path: Path | str, batch: ImportBatch, schema_dir: Path | None = None) -> Advisory:
+def parse_document(
+    document: Any, path: Path | str, batch: ImportBatch, schema_dir: Path | None = None
+) -> Advisory:
     """Validate and convert one decoded CSAF document; raise ImportRejectedError when malformed."""
     mode, validate = load_validator(schema_dir)
     error = validate(document)
     if error is not None:
-        raise reject(path, error.split(":", 1)[0], f"not a valid CSAF 2.0 document ({mode} check): "
-                     + error.split(":", 1)[-1].strip())
+        raise reject(
+            path,
+            error.split(":", 1)[0],
+            f"not a valid CSAF 2.0 document ({mode} check): " + error.split(":", 1)[-1].strip(),
+        )
     doc = document["document"]
     tree = document.get("product_tree", {})
     walker = _TreeWalker(batch)
@@ -279,8 +294,10 @@ class CsafImporter:
 
     def sniff(self, path: Path, head: bytes, document: Any | None) -> bool:
         """A JSON object whose ``document`` member holds ``csaf_version``."""
-        return isinstance(document, dict) and isinstance(document.get("document"), dict) and (
-            "csaf_version" in document["document"]
+        return (
+            isinstance(document, dict)
+            and isinstance(document.get("document"), dict)
+            and ("csaf_version" in document["document"])
         )
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:

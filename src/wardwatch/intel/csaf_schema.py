@@ -35,7 +35,11 @@ def _schema_validator(folder: str) -> Validator:
     try:
         schema = json.loads((base / "csaf_json_schema.json").read_text(encoding="utf-8"))
         resources = []
-        for name, spec in (("cvss-v2.0.json", DRAFT4), ("cvss-v3.0.json", DRAFT4), ("cvss-v3.1.json", DRAFT7)):
+        for name, spec in (
+            ("cvss-v2.0.json", DRAFT4),
+            ("cvss-v3.0.json", DRAFT4),
+            ("cvss-v3.1.json", DRAFT7),
+        ):
             contents = json.loads((base / name).read_text(encoding="utf-8"))
             resource = Resource.from_contents(contents, default_specification=spec)
             resources.append((f"https://www.first.org/cvss/{name}", resource))

@@ -62,8 +62,11 @@ def _conditions(cna: dict[str, Any], path: Path, batch: ImportBatch) -> list[Pro
                 batch.problem(f"{at}.versions[{j}].status", "unknown version status", v.get("status"))
                 continue
             version, form = _version_expr(v)
-            out.append(ProductCondition(f"{i}.{j}", vendor, product, version, form, status,
-                                        branch=f"{vendor}/{product}/{version}"))
+            out.append(
+                ProductCondition(
+                    f"{i}.{j}", vendor, product, version, form, status, branch=f"{vendor}/{product}/{version}"
+                )
+            )
     return out
 
 
@@ -72,7 +75,11 @@ def _scores(containers: list[dict[str, Any]]) -> tuple[CvssScore, ...]:
     for container in containers:
         for metric in container.get("metrics", []) or []:
             for key, block in metric.items() if isinstance(metric, dict) else ():
-                if key.startswith("cvssV") and isinstance(block, dict) and isinstance(block.get("vectorString"), str):
+                if (
+                    key.startswith("cvssV")
+                    and isinstance(block, dict)
+                    and isinstance(block.get("vectorString"), str)
+                ):
                     score = score_from_vector(block["vectorString"])
                     if score is not None:
                         out.append(score)
@@ -100,25 +107,54 @@ def parse_record(doc: Any, path: Path, batch: ImportBatch, with_products: bool =
                 for opt in content.get("options", []) or []:
                     options.update({str(k): str(v) for k, v in opt.items()})
                 try:
-                    batch.ssvc.append(SsvcDecision(cve, options["Exploitation"].lower(),
-                                                   options["Automatable"].lower(),
-                                                   options["Technical Impact"].lower(),
-                                                   content.get("timestamp"), str(content.get("role", ""))))
+                    batch.ssvc.append(
+                        SsvcDecision(
+                            cve,
+                            options["Exploitation"].lower(),
+                            options["Automatable"].lower(),
+                            options["Technical Impact"].lower(),
+                            content.get("timestamp"),
+                            str(content.get("role", "")),
+                        )
+                    )
                 except KeyError as exc:
                     raise reject(path, f"{at}.options", f"SSVC decision point {exc} missing") from exc
             elif other.get("type") == "kev":
                 batch.kev.append(KevEntry(cve, "", "", "", str(content.get("dateAdded", ""))))
-    desc = next((d.get("value", "") for d in cna.get("descriptions", []) or [] if d.get("lang", "").startswith("en")),
-                "")
-    cwe = next((d.get("cweId") for p in cna.get("problemTypes", []) or [] for d in p.get("descriptions", []) or []
-                if d.get("cweId")), None)
+    desc = next(
+        (d.get("value", "") for d in cna.get("descriptions", []) or [] if d.get("lang", "").startswith("en")),
+        "",
+    )
+    cwe = next(
+        (
+            d.get("cweId")
+            for p in cna.get("problemTypes", []) or []
+            for d in p.get("descriptions", []) or []
+            if d.get("cweId")
+        ),
+        None,
+    )
     if with_products:
-        vuln = Vulnerability(cve=cve, title=str(cna.get("title", "")) or desc[:200], cwe=cwe,
-                             cvss=_scores([cna, *adps]), conditions=tuple(_conditions(cna, path, batch)),
-                             notes=(desc,) if desc else ())
-        batch.advisories.append(Advisory(cve, "cve5", vuln.title, (vuln,), meta.get("datePublished"),
-                                         meta.get("dateUpdated"), str(meta.get("assignerShortName", "")),
-                                         f"https://www.cve.org/CVERecord?id={cve}"))
+        vuln = Vulnerability(
+            cve=cve,
+            title=str(cna.get("title", "")) or desc[:200],
+            cwe=cwe,
+            cvss=_scores([cna, *adps]),
+            conditions=tuple(_conditions(cna, path, batch)),
+            notes=(desc,) if desc else (),
+        )
+        batch.advisories.append(
+            Advisory(
+                cve,
+                "cve5",
+                vuln.title,
+                (vuln,),
+                meta.get("datePublished"),
+                meta.get("dateUpdated"),
+                str(meta.get("assignerShortName", "")),
+                f"https://www.cve.org/CVERecord?id={cve}",
+            )
+        )
     batch.feed_timestamp = meta.get("dateUpdated")
 
 

@@ -92,7 +92,9 @@ def require(obj: Any, key: str, kind: type | tuple[type, ...], path: Path | str,
     return value
 
 
-def optional(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path | str, where: str) -> Any:
+def optional(
+    obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path | str, where: str
+) -> Any:
     """``obj.get(key)`` checked to be of ``kind`` when present (``None`` when absent)."""
     if key not in obj or obj[key] is None:
         return None

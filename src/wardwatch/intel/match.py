@@ -198,8 +198,9 @@ _WORDS = {
 }
 
 
-def _finding(entry: _Entry, triple: Triple, status: FindingStatus, confidence: float,
-             reason: MatchReason) -> Finding:
+def _finding(
+    entry: _Entry, triple: Triple, status: FindingStatus, confidence: float, reason: MatchReason
+) -> Finding:
     vuln, cond = entry.vuln, entry.cond
     cvss = vuln.best_cvss
     observed = triple.version or "version unknown"

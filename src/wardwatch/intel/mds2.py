@@ -57,8 +57,14 @@ def profile_from_answers(answers: list[Mds2Answer]) -> dict[str, bool | None]:
     by_id = {a.question_id: a.answer for a in answers}
     profile = {cap: _yes_no(by_id.get(qid, "")) for cap, qid in CAPABILITIES.items()}
     remote = [profile["remote_service"], profile["remote_maintenance"], profile["remote_other"]]
-    profile["remote_access"] = True if True in remote else False if remote and all(r is False for r in remote) else None
+    profile["remote_access"] = (
+        True if True in remote else False if remote and all(r is False for r in remote) else None
+    )
     return profile
+
+
+def _cell(cells: list[str], i: int) -> str:
+    return cells[i] if len(cells) > i else ""
 
 
 class Mds2Importer:
@@ -114,13 +120,14 @@ class Mds2Importer:
             qid = cells[cols[0]] if len(cells) > cols[0] else ""
             if not _QID.match(qid):
                 continue
-            get = lambda i: cells[i] if len(cells) > i else ""  # noqa: E731
-            answer, note = get(cols[2]), get(cols[3])
+            answer, note = _cell(cells, cols[2]), _cell(cells, cols[3])
             if answer == "" and note.casefold().startswith("see note"):
                 answer = "See Note"
-            if answer.casefold() not in ("yes", "no", "n/a", "see note", "see notes") and not qid.startswith("DOC"):
+            if answer.casefold() not in ("yes", "no", "n/a", "see note", "see notes") and not qid.startswith(
+                "DOC"
+            ):
                 batch.problem(f"{ws.title}!row {r}", f"answer of {qid} is not Yes/No/N/A/See Note", answer)
-            answers.append(Mds2Answer(qid, get(cols[1]), answer, "" if note == "__" else note))
+            answers.append(Mds2Answer(qid, _cell(cells, cols[1]), answer, "" if note == "__" else note))
         if cols is None:
             raise reject(path, f"{ws.title}!header", "no 'Question ID' header row: not an MDS2 form")
         if not answers:

@@ -55,11 +55,18 @@ def _conditions(cve: dict[str, Any], path: Path, where: str, batch: ImportBatch)
                     version, form = cpe.version, VersionForm.EXACT
                 else:
                     version, form = "vers:generic/*", VersionForm.RANGE
-                out.append(ProductCondition(
-                    product_id=str(match.get("matchCriteriaId") or criteria), vendor=cpe.vendor,
-                    product=cpe.product, version=version, version_form=form,
-                    status=ProductStatus.KNOWN_AFFECTED, branch=criteria, cpe=criteria,
-                ))
+                out.append(
+                    ProductCondition(
+                        product_id=str(match.get("matchCriteriaId") or criteria),
+                        vendor=cpe.vendor,
+                        product=cpe.product,
+                        version=version,
+                        version_form=form,
+                        status=ProductStatus.KNOWN_AFFECTED,
+                        branch=criteria,
+                        cpe=criteria,
+                    )
+                )
     return out
 
 
@@ -81,16 +88,36 @@ def parse_cve(item: dict[str, Any], path: Path, where: str, batch: ImportBatch) 
     cve_id = require(cve, "id", str, path, f"{where}.cve")
     at = f"{where}.cve"
     desc = next((d.get("value", "") for d in cve.get("descriptions", []) or [] if d.get("lang") == "en"), "")
-    cwe = next((d.get("value") for w in cve.get("weaknesses", []) or [] for d in w.get("description", []) or []
-                if str(d.get("value", "")).startswith("CWE-")), None)
+    cwe = next(
+        (
+            d.get("value")
+            for w in cve.get("weaknesses", []) or []
+            for d in w.get("description", []) or []
+            if str(d.get("value", "")).startswith("CWE-")
+        ),
+        None,
+    )
     metrics = cve.get("metrics") or {}
     if not isinstance(metrics, dict):
         raise reject(path, f"{at}.metrics", "expected an object")
-    vuln = Vulnerability(cve=cve_id, title=desc[:300], cwe=cwe, cvss=_cvss(metrics),
-                         conditions=tuple(_conditions(cve, path, at, batch)), notes=(desc,) if desc else ())
-    return Advisory(id=cve_id, source="nvd", title=desc[:200], vulnerabilities=(vuln,),
-                    published=cve.get("published"), updated=cve.get("lastModified"), publisher="NVD",
-                    url=f"https://nvd.nist.gov/vuln/detail/{cve_id}")
+    vuln = Vulnerability(
+        cve=cve_id,
+        title=desc[:300],
+        cwe=cwe,
+        cvss=_cvss(metrics),
+        conditions=tuple(_conditions(cve, path, at, batch)),
+        notes=(desc,) if desc else (),
+    )
+    return Advisory(
+        id=cve_id,
+        source="nvd",
+        title=desc[:200],
+        vulnerabilities=(vuln,),
+        published=cve.get("published"),
+        updated=cve.get("lastModified"),
+        publisher="NVD",
+        url=f"https://nvd.nist.gov/vuln/detail/{cve_id}",
+    )
 
 
 class NvdImporter:
@@ -111,7 +138,9 @@ class NvdImporter:
                 raise reject(path, "$", f"not JSON: {exc}") from exc
         batch = ImportBatch(source=self.name, file=str(path))
         items = require(document, "vulnerabilities", list, path, "$")
-        batch.feed_timestamp = document.get("timestamp") if isinstance(document.get("timestamp"), str) else None
+        batch.feed_timestamp = (
+            document.get("timestamp") if isinstance(document.get("timestamp"), str) else None
+        )
         for i, item in enumerate(items):
             batch.advisories.append(parse_cve(item, path, f"$.vulnerabilities[{i}]", batch))
         return batch

@@ -38,8 +38,16 @@ def _cdx_components(items: Any, path: Path, where: str, out: list[SbomComponent]
         for key in ("version", "purl", "cpe"):
             if comp.get(key) is not None and not isinstance(comp[key], str):
                 raise reject(path, f"{at}.{key}", f"expected string, got {type(comp[key]).__name__}")
-        out.append(SbomComponent(name, comp.get("version") or None, comp.get("purl") or None, comp.get("cpe") or None,
-                                 _org(comp.get("supplier") or comp.get("publisher")), str(comp.get("bom-ref", ""))))
+        out.append(
+            SbomComponent(
+                name,
+                comp.get("version") or None,
+                comp.get("purl") or None,
+                comp.get("cpe") or None,
+                _org(comp.get("supplier") or comp.get("publisher")),
+                str(comp.get("bom-ref", "")),
+            )
+        )
         if "components" in comp:
             _cdx_components(comp["components"], path, f"{at}.components", out, depth + 1)
 
@@ -52,8 +60,14 @@ def parse_cyclonedx(doc: dict[str, Any], path: Path, vendor: str | None, model: 
     meta = doc.get("metadata") or {}
     device = meta.get("component") or {} if isinstance(meta, dict) else {}
     maker = _org(device.get("manufacturer") or device.get("supplier")) or str(device.get("author") or "")
-    return Sbom(vendor or maker or _org(meta.get("manufacture")), model or str(device.get("name", "")),
-                "cyclonedx", spec, tuple(components), doc.get("serialNumber"))
+    return Sbom(
+        vendor or maker or _org(meta.get("manufacture")),
+        model or str(device.get("name", "")),
+        "cyclonedx",
+        spec,
+        tuple(components),
+        doc.get("serialNumber"),
+    )
 
 
 def parse_spdx(doc: dict[str, Any], path: Path, vendor: str | None, model: str | None) -> Sbom:
@@ -78,10 +92,19 @@ def parse_spdx(doc: dict[str, Any], path: Path, vendor: str | None, model: str |
         if pkg.get("SPDXID") in described and not device_name:
             device_name, device_vendor = name, supplier
             continue
-        components.append(SbomComponent(name, pkg.get("versionInfo") or None, purl, cpe, supplier,
-                                        str(pkg.get("SPDXID", ""))))
-    return Sbom(vendor or device_vendor, model or device_name or str(doc.get("name", "")), "spdx",
-                spec.removeprefix("SPDX-"), tuple(components), doc.get("documentNamespace"))
+        components.append(
+            SbomComponent(
+                name, pkg.get("versionInfo") or None, purl, cpe, supplier, str(pkg.get("SPDXID", ""))
+            )
+        )
+    return Sbom(
+        vendor or device_vendor,
+        model or device_name or str(doc.get("name", "")),
+        "spdx",
+        spec.removeprefix("SPDX-"),
+        tuple(components),
+        doc.get("documentNamespace"),
+    )
 
 
 class SbomImporter:
@@ -94,7 +117,9 @@ class SbomImporter:
 
     def sniff(self, path: Path, head: bytes, document: Any | None) -> bool:
         """``bomFormat: CycloneDX`` or an ``spdxVersion`` member."""
-        return isinstance(document, dict) and (document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document)
+        return isinstance(document, dict) and (
+            document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document
+        )
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:
         """The SBOM with its components, attached to (vendor, model)."""

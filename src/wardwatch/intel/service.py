@@ -46,8 +46,10 @@ class ImportReport:
             "imported": [{"file": f, "source": s, "records": n} for f, s, n in self.imported],
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
             "rejected": [{"file": f, "error": e} for f, e in self.rejected],
-            "problems": [{"file": p.file, "field": p.path, "message": p.message, "value": p.value}
-                         for p in self.problems],
+            "problems": [
+                {"file": p.file, "field": p.path, "message": p.message, "value": p.value}
+                for p in self.problems
+            ],
         }
 
 
@@ -55,8 +57,15 @@ def default_importers(
     schema_dir: Path | None = None, vendor: str | None = None, model: str | None = None
 ) -> list[Importer]:
     """The built-in importers, in detection order (``vendor``/``model`` attach SBOMs and MDS2 forms)."""
-    return [CsafImporter(schema_dir), NvdImporter(), Cve5Importer(), KevImporter(), SbomImporter(vendor, model),
-            EpssImporter(), Mds2Importer(vendor, model)]
+    return [
+        CsafImporter(schema_dir),
+        NvdImporter(),
+        Cve5Importer(),
+        KevImporter(),
+        SbomImporter(vendor, model),
+        EpssImporter(),
+        Mds2Importer(vendor, model),
+    ]
 
 
 def walk(paths: Iterable[Path | str]) -> Iterator[Path]:

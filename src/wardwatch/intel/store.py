@@ -62,15 +62,26 @@ class KnowledgeBase:
                         records=batch.size,
                         problems=[p.path + ": " + p.message for p in batch.problems][:500],
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key[0]  # type: ignore[index]
             )
             for advisory in batch.advisories:
                 self._store_advisory(conn, advisory, import_id)
             self._upsert(conn, t.kev, "cve", [_kev_row(k, import_id) for k in batch.kev])
-            self._upsert(conn, t.epss, "cve", [
-                {"cve": e.cve, "epss": e.epss, "percentile": e.percentile, "date": e.date, "import_id": import_id}
-                for e in batch.epss
-            ])
+            self._upsert(
+                conn,
+                t.epss,
+                "cve",
+                [
+                    {
+                        "cve": e.cve,
+                        "epss": e.epss,
+                        "percentile": e.percentile,
+                        "date": e.date,
+                        "import_id": import_id,
+                    }
+                    for e in batch.epss
+                ],
+            )
             self._upsert(conn, t.ssvc, "cve", [_ssvc_row(s, import_id) for s in batch.ssvc])
             for sbom in batch.sboms:
                 self._store_sbom(conn, sbom, import_id)
@@ -87,7 +98,7 @@ class KnowledgeBase:
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start : start + _CHUNK]
             if dialect in ("sqlite", "postgresql"):
-                ins = (sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table))
+                ins = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
                 stmt = ins.on_conflict_do_update(
                     index_elements=[key], set_={c: getattr(ins.excluded, c) for c in columns}
                 )
@@ -104,17 +115,25 @@ class KnowledgeBase:
         ).scalar_one_or_none()
         if old is not None:
             vuln_ids = select(t.vulnerabilities.c.id).where(t.vulnerabilities.c.advisory_pk == old)
-            conn.execute(delete(t.product_conditions).where(t.product_conditions.c.vulnerability_pk.in_(vuln_ids)))
+            conn.execute(
+                delete(t.product_conditions).where(t.product_conditions.c.vulnerability_pk.in_(vuln_ids))
+            )
             conn.execute(delete(t.remediations).where(t.remediations.c.vulnerability_pk.in_(vuln_ids)))
             conn.execute(delete(t.vulnerabilities).where(t.vulnerabilities.c.advisory_pk == old))
             conn.execute(delete(t.advisories).where(t.advisories.c.id == old))
         pk = conn.execute(
             t.advisories.insert().values(
-                advisory_id=advisory.id, source=advisory.source, title=advisory.title,
-                published=advisory.published, updated=advisory.updated, publisher=advisory.publisher,
-                url=advisory.url, notes=list(advisory.notes), import_id=import_id,
+                advisory_id=advisory.id,
+                source=advisory.source,
+                title=advisory.title,
+                published=advisory.published,
+                updated=advisory.updated,
+                publisher=advisory.publisher,
+                url=advisory.url,
+                notes=list(advisory.notes),
+                import_id=import_id,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         conditions: list[dict[str, Any]] = []
         rems: list[dict[str, Any]] = []
         for vuln in advisory.vulnerabilities:
@@ -122,22 +141,50 @@ class KnowledgeBase:
             v4 = [s.base_score for s in vuln.cvss if s.version.startswith("4")]
             vpk = conn.execute(
                 t.vulnerabilities.insert().values(
-                    advisory_pk=pk, ordinal=vuln.ordinal, cve=vuln.cve, title=vuln.title, cwe=vuln.cwe,
-                    cvss=[{"version": s.version, "vector": s.vector, "base_score": s.base_score,
-                           "severity": s.severity} for s in vuln.cvss],
-                    cvss_v3_score=max(v3) if v3 else None, cvss_v4_score=max(v4) if v4 else None,
-                    threats=list(vuln.threats), notes=list(vuln.notes),
+                    advisory_pk=pk,
+                    ordinal=vuln.ordinal,
+                    cve=vuln.cve,
+                    title=vuln.title,
+                    cwe=vuln.cwe,
+                    cvss=[
+                        {
+                            "version": s.version,
+                            "vector": s.vector,
+                            "base_score": s.base_score,
+                            "severity": s.severity,
+                        }
+                        for s in vuln.cvss
+                    ],
+                    cvss_v3_score=max(v3) if v3 else None,
+                    cvss_v4_score=max(v4) if v4 else None,
+                    threats=list(vuln.threats),
+                    notes=list(vuln.notes),
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             conditions.extend(
-                {"vulnerability_pk": vpk, "product_id": c.product_id, "vendor": c.vendor, "product": c.product,
-                 "family": c.family, "version": c.version, "version_form": c.version_form.value,
-                 "status": c.status.value, "branch": c.branch, "cpe": c.cpe, "purl": c.purl}
+                {
+                    "vulnerability_pk": vpk,
+                    "product_id": c.product_id,
+                    "vendor": c.vendor,
+                    "product": c.product,
+                    "family": c.family,
+                    "version": c.version,
+                    "version_form": c.version_form.value,
+                    "status": c.status.value,
+                    "branch": c.branch,
+                    "cpe": c.cpe,
+                    "purl": c.purl,
+                }
                 for c in vuln.conditions
             )
             rems.extend(
-                {"vulnerability_pk": vpk, "category": r.category.value, "text": r.text, "url": r.url,
-                 "product_ids": list(r.product_ids)}
+                {
+                    "vulnerability_pk": vpk,
+                    "category": r.category.value,
+                    "text": r.text,
+                    "url": r.url,
+                    "product_ids": list(r.product_ids),
+                }
                 for r in vuln.remediations
             )
         if conditions:
@@ -150,11 +197,27 @@ class KnowledgeBase:
         conn.execute(delete(t.sbom_components).where(t.sbom_components.c.sbom_pk.in_(old)))
         conn.execute(delete(t.sboms).where(t.sboms.c.vendor == sbom.vendor, t.sboms.c.model == sbom.model))
         pk = conn.execute(
-            t.sboms.insert().values(vendor=sbom.vendor, model=sbom.model, format=sbom.format,
-                                    spec_version=sbom.spec_version, serial=sbom.serial, import_id=import_id)
-        ).inserted_primary_key[0]
-        rows = [{"sbom_pk": pk, "name": c.name, "version": c.version, "purl": c.purl, "cpe": c.cpe,
-                 "supplier": c.supplier, "ref": c.ref} for c in sbom.components]
+            t.sboms.insert().values(
+                vendor=sbom.vendor,
+                model=sbom.model,
+                format=sbom.format,
+                spec_version=sbom.spec_version,
+                serial=sbom.serial,
+                import_id=import_id,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        rows = [
+            {
+                "sbom_pk": pk,
+                "name": c.name,
+                "version": c.version,
+                "purl": c.purl,
+                "cpe": c.cpe,
+                "supplier": c.supplier,
+                "ref": c.ref,
+            }
+            for c in sbom.components
+        ]
         if rows:
             conn.execute(t.sbom_components.insert(), rows)
 
@@ -164,11 +227,23 @@ class KnowledgeBase:
         conn.execute(delete(t.mds2_answers).where(t.mds2_answers.c.profile_pk.in_(old)))
         conn.execute(delete(t.mds2_profiles).where(*where))
         pk = conn.execute(
-            t.mds2_profiles.insert().values(vendor=profile.vendor, model=profile.model,
-                                            capabilities=dict(profile.capabilities), import_id=import_id)
-        ).inserted_primary_key[0]
-        rows = [{"profile_pk": pk, "question_id": a.question_id, "question": a.question, "answer": a.answer,
-                 "note": a.note} for a in profile.answers]
+            t.mds2_profiles.insert().values(
+                vendor=profile.vendor,
+                model=profile.model,
+                capabilities=dict(profile.capabilities),
+                import_id=import_id,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        rows = [
+            {
+                "profile_pk": pk,
+                "question_id": a.question_id,
+                "question": a.question,
+                "answer": a.answer,
+                "note": a.note,
+            }
+            for a in profile.answers
+        ]
         if rows:
             conn.execute(t.mds2_answers.insert(), rows)
 
@@ -176,8 +251,10 @@ class KnowledgeBase:
     def counts(self) -> dict[str, int]:
         """Row count of every knowledge-base table."""
         with self.engine.connect() as conn:
-            return {tab.name: int(conn.execute(select(func.count()).select_from(tab)).scalar_one())
-                    for tab in t.CONTENT_TABLES}
+            return {
+                tab.name: int(conn.execute(select(func.count()).select_from(tab)).scalar_one())
+                for tab in t.CONTENT_TABLES
+            }
 
     def advisories(self, sources: Iterable[str] | None = None) -> list[Advisory]:
         """Every advisory (optionally of some sources) with its vulnerabilities and conditions."""
@@ -188,38 +265,76 @@ class KnowledgeBase:
             adv_rows = conn.execute(query).mappings().all()
             wanted = {r["id"] for r in adv_rows}
             vulns: dict[int, list[Any]] = defaultdict(list)
-            for row in conn.execute(select(t.vulnerabilities).order_by(t.vulnerabilities.c.ordinal)).mappings():
+            for row in conn.execute(
+                select(t.vulnerabilities).order_by(t.vulnerabilities.c.ordinal)
+            ).mappings():
                 if row["advisory_pk"] in wanted:
                     vulns[row["advisory_pk"]].append(row)
             conds: dict[int, list[ProductCondition]] = defaultdict(list)
-            for row in conn.execute(select(t.product_conditions).order_by(t.product_conditions.c.id)).mappings():
+            for row in conn.execute(
+                select(t.product_conditions).order_by(t.product_conditions.c.id)
+            ).mappings():
                 conds[row["vulnerability_pk"]].append(_condition(row))
             rems: dict[int, list[Remediation]] = defaultdict(list)
             for row in conn.execute(select(t.remediations).order_by(t.remediations.c.id)).mappings():
-                rems[row["vulnerability_pk"]].append(Remediation(
-                    RemediationCategory(row["category"]), row["text"], row["url"], tuple(row["product_ids"])))
+                rems[row["vulnerability_pk"]].append(
+                    Remediation(
+                        RemediationCategory(row["category"]),
+                        row["text"],
+                        row["url"],
+                        tuple(row["product_ids"]),
+                    )
+                )
         out = []
         for a in adv_rows:
             vs = tuple(
                 Vulnerability(
-                    cve=v["cve"], title=v["title"], cwe=v["cwe"],
-                    cvss=tuple(CvssScore(s["version"], s["vector"], s["base_score"], s["severity"])
-                               for s in v["cvss"]),
-                    conditions=tuple(conds.get(v["id"], ())), remediations=tuple(rems.get(v["id"], ())),
-                    threats=tuple(v["threats"]), notes=tuple(v["notes"]), ordinal=v["ordinal"],
+                    cve=v["cve"],
+                    title=v["title"],
+                    cwe=v["cwe"],
+                    cvss=tuple(
+                        CvssScore(s["version"], s["vector"], s["base_score"], s["severity"])
+                        for s in v["cvss"]
+                    ),
+                    conditions=tuple(conds.get(v["id"], ())),
+                    remediations=tuple(rems.get(v["id"], ())),
+                    threats=tuple(v["threats"]),
+                    notes=tuple(v["notes"]),
+                    ordinal=v["ordinal"],
                 )
                 for v in vulns.get(a["id"], ())
             )
-            out.append(Advisory(a["advisory_id"], a["source"], a["title"], vs, a["published"], a["updated"],
-                                a["publisher"], a["url"], tuple(a["notes"])))
+            out.append(
+                Advisory(
+                    a["advisory_id"],
+                    a["source"],
+                    a["title"],
+                    vs,
+                    a["published"],
+                    a["updated"],
+                    a["publisher"],
+                    a["url"],
+                    tuple(a["notes"]),
+                )
+            )
         return out
 
     def kev(self) -> dict[str, KevEntry]:
         """The KEV catalog by CVE."""
         with self.engine.connect() as conn:
-            return {r["cve"]: KevEntry(r["cve"], r["vendor"], r["product"], r["name"], r["date_added"],
-                                       r["due_date"], r["ransomware"], r["required_action"])
-                    for r in conn.execute(select(t.kev)).mappings()}
+            return {
+                r["cve"]: KevEntry(
+                    r["cve"],
+                    r["vendor"],
+                    r["product"],
+                    r["name"],
+                    r["date_added"],
+                    r["due_date"],
+                    r["ransomware"],
+                    r["required_action"],
+                )
+                for r in conn.execute(select(t.kev)).mappings()
+            }
 
     def epss(self, cves: Sequence[str] | None = None) -> dict[str, EpssScore]:
         """EPSS scores by CVE (all, or those of ``cves``)."""
@@ -229,7 +344,9 @@ class KnowledgeBase:
                 [None] if cves is None else [cves[i : i + 500] for i in range(0, len(cves), 500)]
             )
             for chunk in chunks:
-                query = select(t.epss) if chunk is None else select(t.epss).where(t.epss.c.cve.in_(list(chunk)))
+                query = (
+                    select(t.epss) if chunk is None else select(t.epss).where(t.epss.c.cve.in_(list(chunk)))
+                )
                 for r in conn.execute(query).mappings():
                     out[r["cve"]] = EpssScore(r["cve"], r["epss"], r["percentile"], r["date"])
             return out
@@ -237,45 +354,88 @@ class KnowledgeBase:
     def ssvc(self) -> dict[str, SsvcDecision]:
         """CISA SSVC decision points by CVE."""
         with self.engine.connect() as conn:
-            return {r["cve"]: SsvcDecision(r["cve"], r["exploitation"], r["automatable"], r["technical_impact"],
-                                           r["timestamp"], r["role"])
-                    for r in conn.execute(select(t.ssvc)).mappings()}
+            return {
+                r["cve"]: SsvcDecision(
+                    r["cve"],
+                    r["exploitation"],
+                    r["automatable"],
+                    r["technical_impact"],
+                    r["timestamp"],
+                    r["role"],
+                )
+                for r in conn.execute(select(t.ssvc)).mappings()
+            }
 
     def sboms(self) -> list[Sbom]:
         """Every SBOM with its components."""
         with self.engine.connect() as conn:
             comps: dict[int, list[SbomComponent]] = defaultdict(list)
             for r in conn.execute(select(t.sbom_components).order_by(t.sbom_components.c.id)).mappings():
-                comps[r["sbom_pk"]].append(SbomComponent(r["name"], r["version"], r["purl"], r["cpe"],
-                                                         r["supplier"], r["ref"]))
-            return [Sbom(r["vendor"], r["model"], r["format"], r["spec_version"], tuple(comps[r["id"]]), r["serial"])
-                    for r in conn.execute(select(t.sboms)).mappings()]
+                comps[r["sbom_pk"]].append(
+                    SbomComponent(r["name"], r["version"], r["purl"], r["cpe"], r["supplier"], r["ref"])
+                )
+            return [
+                Sbom(
+                    r["vendor"],
+                    r["model"],
+                    r["format"],
+                    r["spec_version"],
+                    tuple(comps[r["id"]]),
+                    r["serial"],
+                )
+                for r in conn.execute(select(t.sboms)).mappings()
+            ]
 
     def mds2_profiles(self) -> list[Mds2Profile]:
         """Every MDS2 form with its answers and capability profile."""
         with self.engine.connect() as conn:
             answers: dict[int, list[Mds2Answer]] = defaultdict(list)
             for r in conn.execute(select(t.mds2_answers).order_by(t.mds2_answers.c.id)).mappings():
-                answers[r["profile_pk"]].append(Mds2Answer(r["question_id"], r["question"], r["answer"], r["note"]))
-            return [Mds2Profile(r["vendor"], r["model"], tuple(answers[r["id"]]), dict(r["capabilities"]))
-                    for r in conn.execute(select(t.mds2_profiles)).mappings()]
+                answers[r["profile_pk"]].append(
+                    Mds2Answer(r["question_id"], r["question"], r["answer"], r["note"])
+                )
+            return [
+                Mds2Profile(r["vendor"], r["model"], tuple(answers[r["id"]]), dict(r["capabilities"]))
+                for r in conn.execute(select(t.mds2_profiles)).mappings()
+            ]
 
 
 def _condition(row: Any) -> ProductCondition:
     return ProductCondition(
-        product_id=row["product_id"], vendor=row["vendor"], product=row["product"], version=row["version"],
-        version_form=VersionForm(row["version_form"]), status=ProductStatus(row["status"]), branch=row["branch"],
-        family=row["family"], cpe=row["cpe"], purl=row["purl"],
+        product_id=row["product_id"],
+        vendor=row["vendor"],
+        product=row["product"],
+        version=row["version"],
+        version_form=VersionForm(row["version_form"]),
+        status=ProductStatus(row["status"]),
+        branch=row["branch"],
+        family=row["family"],
+        cpe=row["cpe"],
+        purl=row["purl"],
     )
 
 
 def _kev_row(k: KevEntry, import_id: int) -> dict[str, Any]:
-    return {"cve": k.cve, "vendor": k.vendor, "product": k.product, "name": k.name, "date_added": k.date_added,
-            "due_date": k.due_date, "ransomware": k.ransomware, "required_action": k.required_action,
-            "import_id": import_id}
+    return {
+        "cve": k.cve,
+        "vendor": k.vendor,
+        "product": k.product,
+        "name": k.name,
+        "date_added": k.date_added,
+        "due_date": k.due_date,
+        "ransomware": k.ransomware,
+        "required_action": k.required_action,
+        "import_id": import_id,
+    }
 
 
 def _ssvc_row(s: SsvcDecision, import_id: int) -> dict[str, Any]:
-    return {"cve": s.cve, "exploitation": s.exploitation, "automatable": s.automatable,
-            "technical_impact": s.technical_impact, "timestamp": s.timestamp, "role": s.role,
-            "import_id": import_id}
+    return {
+        "cve": s.cve,
+        "exploitation": s.exploitation,
+        "automatable": s.automatable,
+        "technical_impact": s.technical_impact,
+        "timestamp": s.timestamp,
+        "role": s.role,
+        "import_id": import_id,
+    }

@@ -310,7 +310,10 @@ def parse_spec(text: str) -> VersionSpec:
         t = constraints
     else:
         # drop parentheticals (possibly unbalanced at the end), keep them as a note
-        stripped = re.sub(r"\([^()]*\)", lambda m: notes.append(m.group(0)) or "", t)
+        stripped = t
+        while (m := re.search(r"\([^()]*\)", stripped)) is not None:
+            notes.append(m.group(0))
+            stripped = stripped[: m.start()] + stripped[m.end() :]
         if "(" in stripped:
             head, _, tail = stripped.partition("(")
             notes.append("(" + tail)
