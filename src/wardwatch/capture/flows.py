@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_FRAGMENT, KIND_IP, KIND_L2, KIND_NONIP, REASONS, PacketBatch
-from wardwatch.capture.flowstate import FlowColumns, endpoints, record
+from wardwatch.capture.flowstate import Endpoints, FlowColumns, Namer
 from wardwatch.capture.reassembly import StreamBuffers
 from wardwatch.capture.sink import PayloadSink
 from wardwatch.dissect.interface import FlowContext
@@ -40,7 +40,8 @@ def _excl_segment_cumsum(values: I64, starts: I64, seg: I64) -> I64:
     """Exclusive running sum of ``values`` restarted at each segment start (segments contiguous)."""
     cs = np.cumsum(values)
     excl = cs - values
-    return excl - excl[starts][seg]  # type: ignore[no-any-return]
+    out: I64 = excl - excl[starts][seg]
+    return out
 
 
 class FlowTable:
@@ -57,7 +58,8 @@ class FlowTable:
         self.fc = FlowColumns()
         self.index: dict[int, int] = {}
         self.streams: dict[int, StreamBuffers] = {}
-        self.ctx: dict[int, tuple[Any, ...]] = {}
+        self.ctx: dict[int, Endpoints] = {}
+        self.namer = Namer()
         self.now = 0.0
         self._seed = np.uint64(0)
 
@@ -132,7 +134,6 @@ class FlowTable:
         tcp = proto_s == PROTO_TCP
         syn = tcp & ((flags & 0x12) == 0x02)
         finr = tcp & ((flags & 0x05) != 0)
-        ng = gfirst.shape[0]
         known = np.array([self.index.get(k, -1) for k in hs[gfirst].tolist()], dtype=np.int64)
         exist = known >= 0
         if exist.any():  # verify the stored key (guards against a cross-batch hash collision)
@@ -146,7 +147,8 @@ class FlowTable:
             known[kk[~okk]] = -1
         kfid = np.maximum(known, 0)
         # Flow boundaries: idle gap longer than the timeout; a SYN after a FIN/RST (port reuse).
-        tmo = np.where(tcp, cfg.tcp_timeout, np.where(proto_s == PROTO_UDP, cfg.udp_timeout, cfg.other_timeout))
+        udp_t = np.where(proto_s == PROTO_UDP, cfg.udp_timeout, cfg.other_timeout)
+        tmo = np.where(tcp, cfg.tcp_timeout, udp_t)
         prev = np.empty_like(ts)
         prev[1:] = ts[:-1]
         prev[gfirst] = np.where(exist, fc.last[kfid], ts[gfirst])
@@ -279,36 +281,40 @@ class FlowTable:
                    pb.sport[s].tolist(), pb.cut[s].tolist(), strict=True)
         budget = self.cfg.tcp_budget
         full, done = self.fc.full, self.fc.done
+        self._name(fid[idx])
+        ctxs, sensor, sink, stats = self.ctx, self.sensor, self.sink, self.stats
         for f, dd, off, n, r, t, proto, kind, ftype, cut in rows:
-            if kind == KIND_L2:
-                self.stats.frames += 1
-                head = (ftype & 0xFFFF).to_bytes(2, "big")
-                self.sink.frame(self._context(f, dd, t, cut), head + bytes(buf[off : off + n]))
-            elif proto == PROTO_UDP:
-                self.stats.datagrams += 1
-                self.sink.datagram(self._context(f, dd, t, cut), bytes(buf[off : off + n]))
-            elif not done[f]:
+            if proto == PROTO_TCP:
+                if done[f]:
+                    continue
                 sb = self.streams.get(f)
                 if sb is None:
                     sb = self.streams[f] = StreamBuffers(budget)
                 db = sb.dirs[dd]
-                db.add(r, bytes(buf[off : off + min(n, budget - r)]))
-                if db.full:
+                db.add(r, buf[off : off + n])
+                if len(db.data) >= budget:
                     full[f, dd] = True
                     if full[f, 1 - dd]:
                         self._emit(f)
+                continue
+            cip, sip, cport, sport, cmac, smac, fproto, v = ctxs[f]
+            if dd == 0:
+                ctx = FlowContext(t, sensor, fproto, cmac, smac, cip, sip, cport, sport, v, cut)
+            else:
+                ctx = FlowContext(t, sensor, fproto, smac, cmac, sip, cip, sport, cport, v, cut)
+            if kind == KIND_L2:
+                stats.frames += 1
+                sink.frame(ctx, (ftype & 0xFFFF).to_bytes(2, "big") + bytes(buf[off : off + n]))
+            else:
+                stats.datagrams += 1
+                sink.datagram(ctx, bytes(buf[off : off + n]))
 
-    def _context(self, fid: int, d: int, ts: float, cut: bool) -> FlowContext:
-        ep = self.ctx.get(fid)
-        if ep is None:
-            ep = self.ctx[fid] = endpoints(self.fc, fid)
-        cip, sip, cport, sport, cmac, smac = ep
-        proto = PROTO_L2 if self.fc.l2[fid] else int(self.fc.proto[fid])
-        vlan = int(self.fc.vlan[fid])
-        v = None if vlan < 0 else vlan
-        if d == 0:
-            return FlowContext(ts, self.sensor, proto, cmac, smac, cip, sip, cport, sport, v, cut)
-        return FlowContext(ts, self.sensor, proto, smac, cmac, sip, cip, sport, cport, v, cut)
+    def _name(self, fids: I64) -> None:
+        """Make sure the endpoint strings of these flows are cached."""
+        u = np.unique(fids)
+        missing = u[[f not in self.ctx for f in u.tolist()]] if u.shape[0] else u
+        if missing.shape[0]:
+            self.ctx.update(zip(missing.tolist(), self.namer.endpoints(self.fc, missing), strict=True))
 
     def _emit(self, fid: int) -> None:
         """Deliver the stream of a TCP flow once (if it carried payload) and stop collecting."""
@@ -319,26 +325,34 @@ class FlowTable:
         client, server = sb.dirs
         if not client.data and not server.data:
             return
-        ctx = self._context(fid, 0, float(self.fc.first[fid]), client.truncated or server.truncated)
+        if fid not in self.ctx:
+            self._name(np.array([fid], dtype=np.int64))
+        cip, sip, cport, sport, cmac, smac, proto, v = self.ctx[fid]
+        cut = client.truncated or server.truncated
+        ts = float(self.fc.first[fid])
+        ctx = FlowContext(ts, self.sensor, proto, cmac, smac, cip, sip, cport, sport, v, cut)
         self.stats.streams += 1
         self.sink.stream(ctx, client.result(), server.result())
 
     def _finish(self, ids: I64) -> list[FlowRecord]:
         """End flows: emit pending streams, build records, free their slots."""
         fc = self.fc
-        out: list[FlowRecord] = []
-        for f in ids.tolist():
-            if not fc.active[f]:
-                continue
-            if not fc.done[f] and int(fc.proto[f]) == PROTO_TCP:
-                self._emit(f)
-            out.append(record(fc, f, self.sensor))
-            fc.active[f] = False
-            h = int(fc.hash[f])
-            if self.index.get(h) == f:
-                del self.index[h]
-            self.ctx.pop(f, None)
-            self.streams.pop(f, None)
+        ids = ids[fc.active[ids]]
+        if ids.shape[0] == 0:
+            return []
+        ids = np.unique(ids)
+        pending = ids[~fc.done[ids] & (fc.proto[ids] == PROTO_TCP) & ~fc.l2[ids]]
+        for f in pending.tolist():
+            self._emit(f)
+        out = self.namer.records(fc, ids, self.sensor)
+        fc.active[ids] = False
+        fc.done[ids] = True
+        index, ctx, streams = self.index, self.ctx, self.streams
+        for f, h in zip(ids.tolist(), fc.hash[ids].tolist(), strict=True):
+            if index.get(h) == f:
+                del index[h]
+            ctx.pop(f, None)
+            streams.pop(f, None)
         return out
 
     def _sweep(self) -> list[FlowRecord]:

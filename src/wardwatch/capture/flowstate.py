@@ -7,7 +7,7 @@ collected (:mod:`wardwatch.capture.reassembly`).
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 from typing import Any
 
 import numpy as np
@@ -95,51 +95,73 @@ class FlowColumns:
 
 
 def ip_text(hi: int, lo: int) -> str:
-    """Textual address (IPv4 when stored v4-mapped, else compressed IPv6)."""
+    """Textual address (IPv4 when stored v4-mapped, else RFC 5952 compressed IPv6)."""
     if hi == 0 and lo >> 32 == V4_PREFIX:
-        return str(ipaddress.IPv4Address(lo & 0xFFFFFFFF))
-    return str(ipaddress.IPv6Address((hi << 64) | lo))
+        return socket.inet_ntop(socket.AF_INET, (lo & 0xFFFFFFFF).to_bytes(4, "big"))
+    return socket.inet_ntop(socket.AF_INET6, ((hi << 64) | lo).to_bytes(16, "big"))
 
 
 def mac_text(mac: int) -> str | None:
     """Lower-case colon form, or None when unknown."""
-    if mac < 0:
-        return None
-    raw = mac.to_bytes(6, "big")
-    return ":".join(f"{b:02x}" for b in raw)
+    return None if mac < 0 else mac.to_bytes(6, "big").hex(":")
 
 
-def endpoints(fc: FlowColumns, fid: int) -> tuple[str | None, str | None, int, int, str | None, str | None]:
-    """(client ip, server ip, client port, server port, client mac, server mac) of one flow."""
-    c = fc.col
-    a = (int(c["a_hi"][fid]), int(c["a_lo"][fid]), int(c["a_port"][fid]), int(c["mac_a"][fid]))
-    b = (int(c["b_hi"][fid]), int(c["b_lo"][fid]), int(c["b_port"][fid]), int(c["mac_b"][fid]))
-    if bool(c["l2"][fid]):
-        return None, None, 0, a[2], mac_text(a[3]), mac_text(b[3])
-    cl, sv = (a, b) if bool(c["orig_a"][fid]) else (b, a)
-    return ip_text(cl[0], cl[1]), ip_text(sv[0], sv[1]), cl[2], sv[2], mac_text(cl[3]), mac_text(sv[3])
+#: (client ip, server ip, client port, server port, client mac, server mac, proto, vlan)
+Endpoints = tuple[str | None, str | None, int, int, str | None, str | None, int, int | None]
 
 
-def record(fc: FlowColumns, fid: int, sensor: str) -> FlowRecord:
-    """The :class:`FlowRecord` of one flow (originator = client side)."""
-    c = fc.col
-    cip, sip, cport, sport, cmac, smac = endpoints(fc, fid)
-    pk, by = c["pk"][fid], c["by"][fid]
-    vlan = int(c["vlan"][fid])
-    return FlowRecord(
-        src_ip=cip or "",
-        dst_ip=sip or "",
-        proto=PROTO_L2 if bool(c["l2"][fid]) else int(c["proto"][fid]),
-        src_port=cport,
-        dst_port=sport,
-        src_mac=cmac,
-        dst_mac=smac,
-        first_seen=float(c["first"][fid]),
-        last_seen=float(c["last"][fid]),
-        packets_fwd=int(pk[0]),
-        packets_rev=int(pk[1]),
-        bytes_fwd=int(by[0]),
-        bytes_rev=int(by[1]),
-        vlan=None if vlan < 0 else vlan,
-        sensor=sensor,
-    )
+class Namer:
+    """Turns flow columns into text, caching address strings (many flows share hosts)."""
+
+    def __init__(self) -> None:
+        self._ips: dict[tuple[int, int], str] = {}
+        self._macs: dict[int, str | None] = {}
+
+    def _ip(self, hi: int, lo: int) -> str:
+        key = (hi, lo)
+        text = self._ips.get(key)
+        if text is None:
+            if len(self._ips) > 1 << 18:
+                self._ips.clear()
+            text = self._ips[key] = ip_text(hi, lo)
+        return text
+
+    def _mac(self, mac: int) -> str | None:
+        text = self._macs.get(mac, "")
+        if text == "":
+            if len(self._macs) > 1 << 18:
+                self._macs.clear()
+            text = self._macs[mac] = mac_text(mac)
+        return text
+
+    def endpoints(self, fc: FlowColumns, ids: npt.NDArray[np.int64]) -> list[Endpoints]:
+        """Endpoints of many flows at once (client = originator)."""
+        c = fc.col
+        cols = [c[k][ids].tolist() for k in ("a_hi", "a_lo", "a_port", "mac_a", "b_hi", "b_lo", "b_port",
+                                             "mac_b", "orig_a", "l2", "proto", "vlan")]
+        out: list[Endpoints] = []
+        ip, mac = self._ip, self._mac
+        for ahi, alo, ap, am, bhi, blo, bp, bm, orig_a, l2, proto, vlan in zip(*cols, strict=True):
+            v = None if vlan < 0 else vlan
+            if l2:
+                out.append((None, None, 0, ap, mac(am), mac(bm), PROTO_L2, v))
+            elif orig_a:
+                out.append((ip(ahi, alo), ip(bhi, blo), ap, bp, mac(am), mac(bm), proto, v))
+            else:
+                out.append((ip(bhi, blo), ip(ahi, alo), bp, ap, mac(bm), mac(am), proto, v))
+        return out
+
+    def records(self, fc: FlowColumns, ids: npt.NDArray[np.int64], sensor: str) -> list[FlowRecord]:
+        """:class:`FlowRecord` of many flows at once."""
+        c = fc.col
+        eps = self.endpoints(fc, ids)
+        pk, by = c["pk"][ids].tolist(), c["by"][ids].tolist()
+        first, last = c["first"][ids].tolist(), c["last"][ids].tolist()
+        return [
+            FlowRecord(
+                src_ip=e[0] or "", dst_ip=e[1] or "", proto=e[6], src_port=e[2], dst_port=e[3],
+                src_mac=e[4], dst_mac=e[5], first_seen=f, last_seen=la, packets_fwd=p[0], packets_rev=p[1],
+                bytes_fwd=b[0], bytes_rev=b[1], vlan=e[7], sensor=sensor,
+            )
+            for e, p, b, f, la in zip(eps, pk, by, first, last, strict=True)
+        ]

@@ -202,6 +202,5 @@ class PcapngReader:
         order_key = np.concatenate([rec.off, np.array([e[0] for e in extra], dtype=np.int64)])
         merged = RecordIndex.concat([rec, RecordIndex.build(*map(list, zip(*extra, strict=True)))])
         order = np.argsort(order_key, kind="stable")
-        return RecordIndex(
-            merged.off[order], merged.caplen[order], merged.wirelen[order], merged.ts[order], merged.link[order]
-        )
+        m = merged
+        return RecordIndex(m.off[order], m.caplen[order], m.wirelen[order], m.ts[order], m.link[order])

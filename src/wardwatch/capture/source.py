@@ -7,6 +7,7 @@ buffer and never holds the whole capture in Python memory.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import mmap
 import shutil
@@ -59,7 +60,7 @@ class CaptureSource:
     def _gunzip(self) -> IO[bytes]:
         assert self._file is not None
         self._file.seek(0)
-        self._tmp = tempfile.TemporaryFile(prefix="wardwatch-capture-")
+        self._tmp = tempfile.TemporaryFile(prefix="wardwatch-capture-")  # noqa: SIM115 - closed in close()
         try:
             with gzip.GzipFile(fileobj=self._file, mode="rb") as gz:
                 shutil.copyfileobj(gz, self._tmp, _COPY_CHUNK)
@@ -72,10 +73,9 @@ class CaptureSource:
     def close(self) -> None:
         """Unmap and close everything (idempotent)."""
         if self.buf is not None:
-            try:
+            # A numpy view may still reference the map; it is then unmapped when collected.
+            with contextlib.suppress(BufferError):
                 self.buf.close()
-            except BufferError:  # a numpy view still references the map; it is unmapped when collected
-                pass
             self.buf = None
         for handle in (self._tmp, self._file):
             if handle is not None:
