@@ -7,8 +7,8 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from tests.conftest import require_shared
+
 from wardwatch.logs.follow import Follower
 from wardwatch.logs.records import ReadStats, json_records, parse_ts, zeek_tsv_records
 from wardwatch.logs.source import read_logs

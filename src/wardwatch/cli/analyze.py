@@ -11,7 +11,15 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 from rich.table import Table
 from rich.text import Text
 
-from wardwatch.cli.common import EXIT_ERROR, EXIT_SKIPPED, DbOption, console, err_console, fail, open_inventory
+from wardwatch.cli.common import (
+    EXIT_ERROR,
+    EXIT_SKIPPED,
+    DbOption,
+    console,
+    err_console,
+    fail,
+    open_inventory,
+)
 
 
 def analyze(

@@ -14,7 +14,7 @@ from wardwatch.errors import NotFoundError
 from wardwatch.web.auth.roles import Permission, allowed
 from wardwatch.web.auth.store import User
 from wardwatch.web.render import page, when
-from wardwatch.web.security import csrf_token, department_scope, optional_user, require
+from wardwatch.web.security import csrf_token, department_scope, require
 from wardwatch.web.services import DeviceQuery, WebServices
 from wardwatch.web.widgets import WIDGETS, WidgetContext, clean_layout, default_layout
 
