@@ -8,7 +8,6 @@ buffer and never holds the whole capture in Python memory.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import mmap
 import shutil
 import tempfile
@@ -58,14 +57,25 @@ class CaptureSource:
         return self
 
     def _gunzip(self) -> IO[bytes]:
+        """Stream-decompress every gzip member (RFC 1952 §2.2) into a temporary file."""
         assert self._file is not None
         self._file.seek(0)
         self._tmp = tempfile.TemporaryFile(prefix="wardwatch-capture-")  # noqa: SIM115 - closed in close()
+        dec = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        fed = False  # the current member has consumed input
         try:
-            with gzip.GzipFile(fileobj=self._file, mode="rb") as gz:
-                shutil.copyfileobj(gz, self._tmp, _COPY_CHUNK)
-        except (EOFError, OSError, zlib.error):
-            # Truncated or corrupt gzip member: keep the bytes decompressed so far (counted as truncation).
+            while chunk := self._file.read(_COPY_CHUNK):
+                while chunk:
+                    fed = True
+                    self._tmp.write(dec.decompress(chunk))
+                    chunk = b""
+                    if dec.eof:  # next member, if any
+                        chunk, fed = dec.unused_data, False
+                        dec = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            self._tmp.write(dec.flush())
+            self.gzip_truncated = fed and not dec.eof
+        except zlib.error:
+            # Corrupt member: keep the bytes decompressed so far (counted as truncation).
             self.gzip_truncated = True
         self._tmp.flush()
         return self._tmp
