@@ -80,7 +80,10 @@ def _entry(advisory: Advisory, vuln: Vulnerability, cond: ProductCondition) -> _
         spec = parse_spec(cond.version) if cond.version else None
     except VersionSpecError:
         spec = None
-    alternatives = tuple(parse_version(p).key for p in [cond.version, *cond.version.split("|")] if p.strip())
+    alternatives: tuple[tuple[object, ...], ...] = ()
+    if cond.version_form is VersionForm.EXACT:  # "7100 | 7900 MRI", "MMT-508 MiniMed pump": as written
+        parts = [cond.version, *cond.version.split("|")]
+        alternatives = tuple(parse_version(p).key for p in parts if p.strip())
     return _Entry(advisory, vuln, cond, tuple(n for n in names if n), spec, alternatives)
 
 

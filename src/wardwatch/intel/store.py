@@ -44,9 +44,19 @@ class KnowledgeBase:
     """The vulnerability knowledge base on a SQLAlchemy engine (SQLite or PostgreSQL)."""
 
     def __init__(self, url_or_engine: str | Engine, *, create: bool = True) -> None:
-        self.engine = create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        if isinstance(url_or_engine, str):
+            url = url_or_engine
+            if url.startswith(("postgresql://", "postgres://")):  # psycopg 3 is the driver we ship
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            self.engine = create_engine(url)
+        else:
+            self.engine = url_or_engine
         if create:
             t.intel_metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        """Release the engine's connections."""
+        self.engine.dispose()
 
     # -- writing --------------------------------------------------------------------------------
     def store(self, batch: ImportBatch) -> int:

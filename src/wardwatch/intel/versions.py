@@ -28,7 +28,7 @@ from functools import lru_cache, total_ordering
 
 from wardwatch.errors import WardwatchError
 
-_TOKEN = re.compile(r"\d+|[^\W\d_]+", re.UNICODE)
+_TOKEN = re.compile(r"[0-9]+|[^\W0-9_]+")
 _PREFIX = re.compile(r"^\s*(?:version|release|ver|rel|rev|v|r)\.?\s*(?=\d)", re.IGNORECASE)
 _PRE_WORDS = frozenset({"alpha", "beta", "rc", "pre", "preview", "dev", "snapshot"})
 _SYNONYMS = {"servicepack": "sp", "service": "sp", "pack": "", "sr": "sp", "patch": "p", "update": "u"}
@@ -46,7 +46,7 @@ def _tokens(text: str) -> list[str | int]:
     text = _PREFIX.sub("", text[:MAX_VERSION_LENGTH].casefold())
     out: list[str | int] = []
     for raw in _TOKEN.findall(text):
-        if raw.isdigit():
+        if raw.isascii() and raw.isdigit():
             out.append(int(raw))
             continue
         word = _SYNONYMS.get(raw, raw)
