@@ -74,7 +74,8 @@ def test_no_other_family_contradicts_with_more_confidence(family: str, case: dic
             continue
         for attr, value in m.attributes.items():
             if attr in own.attributes:
-                assert _compatible(attr, value, own.attributes[attr]), (m.rule_id, attr, value, own.attributes[attr])
+                mine = own.attributes[attr]
+                assert _compatible(attr, value, mine), (m.rule_id, attr, value, mine)
 
 
 def test_rules_do_not_match_unique_quirks() -> None:

@@ -93,6 +93,10 @@ class _Facts:
             self._lower[kind] = got
         return got
 
+    def joined(self, kind: str) -> str:
+        """All lower-cased values of ``kind`` in one string (a cheap literal pre-filter)."""
+        return "\x00".join(self.lowered(kind))
+
     def kinds(self, glob: str) -> list[str]:
         got = self._globs.get(glob)
         if got is None:
@@ -110,10 +114,10 @@ class Condition:
     needle: str
     pattern: re.Pattern[str] | None = None
     weight: float = 0.0
+    is_glob: bool = field(init=False, default=False)
 
-    @property
-    def is_glob(self) -> bool:
-        return any(c in self.kind for c in "*?[")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_glob", any(c in self.kind for c in "*?["))
 
     def test(self, facts: _Facts) -> tuple[Fact, dict[str, str]] | None:
         """The first (kind, value) that satisfies this condition and the regex groups it captured."""
@@ -133,8 +137,9 @@ class Condition:
                     return (kind, value), {}
         return None
 
-    def triggers(self) -> frozenset[str]:
-        return frozenset({self.kind})
+    def triggers(self) -> frozenset[tuple[str, str]]:
+        """(kind, literal) pairs: the kind must be present and hold the literal ("" when unknown)."""
+        return frozenset({(self.kind, "" if self.op == "regex" else self.needle)})
 
 
 @dataclass(frozen=True)
@@ -165,13 +170,13 @@ class Group:
             return None
         return fired, caps
 
-    def triggers(self) -> frozenset[str]:
-        """Kinds (or globs) of which one must be present for this group to hold."""
+    def triggers(self) -> frozenset[tuple[str, str]]:
+        """(kind or glob, literal) pairs of which one must be present for this group to hold."""
         if self.mode == "any":
             return frozenset().union(*(c.triggers() for c in self.children))
-        # ``all``: any single child's triggers suffice; prefer an exact kind, then the fewest
+        # ``all``: any single child's triggers suffice; prefer exact kinds, literals, then the fewest
         options = sorted((c.triggers() for c in self.children),
-                         key=lambda t: (any("*" in k for k in t), len(t), sorted(t)))
+                         key=lambda t: (any("*" in k for k, _ in t), any(not n for _, n in t), len(t), sorted(t)))
         return options[0]
 
 
@@ -237,12 +242,14 @@ class RuleSet:
 
     def __post_init__(self) -> None:
         self.rules = tuple(sorted(self.rules, key=lambda r: r.id))
-        self._by_kind: dict[str, list[int]] = {}
+        self._by_kind: dict[str, list[tuple[int, str]]] = {}
         self._by_glob: dict[str, list[int]] = {}
         for idx, rule in enumerate(self.rules):
-            for trig in rule.require.triggers():
-                table = self._by_glob if any(c in trig for c in "*?[") else self._by_kind
-                table.setdefault(trig, []).append(idx)
+            for kind, literal in sorted(rule.require.triggers()):
+                if any(c in kind for c in "*?["):
+                    self._by_glob.setdefault(kind, []).append(idx)
+                else:
+                    self._by_kind.setdefault(kind, []).append((idx, literal))
         self._glob_cache: dict[str, tuple[int, ...]] = {}
 
     @classmethod
@@ -302,13 +309,16 @@ class RuleSet:
     def evaluate(self, facts: Mapping[str, Collection[str]]) -> list[RuleMatch]:
         """Every rule that fires on the facts of ONE device, most confident first (ties by rule id)."""
         candidates: set[int] = set()
+        view = _Facts(facts)
         for kind in facts:
-            candidates.update(self._by_kind.get(kind, ()))
+            indexed = self._by_kind.get(kind)
+            if indexed:
+                joined = view.joined(kind)
+                candidates.update(idx for idx, literal in indexed if not literal or literal in joined)
             if self._by_glob:
                 candidates.update(self._glob_rules(kind))
         if not candidates:
             return []
-        view = _Facts(facts)
         out = [m for i in sorted(candidates) if (m := self.rules[i].match(view)) is not None]
         out.sort(key=lambda m: (-m.confidence, m.rule_id))
         return out

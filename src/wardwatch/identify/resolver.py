@@ -1,0 +1,444 @@
+"""The identity resolver: Observations folded into Devices (ARCHITECTURE.md, ``identify/``).
+
+One call of :meth:`Resolver.resolve` takes a batch of Observations and a :class:`StateStore` (the
+inventory, or :class:`~wardwatch.identify.state.MemoryStore`) and:
+
+1. keys each Observation to a device: its MAC when the MAC is a unicast address and the observation
+   proves the MAC owns the IP (or names no IP); otherwise the IP's owner, else ``ip:<sensor>/<ip>``
+   (the ownership rule is in :mod:`wardwatch.identify.ownership`); multicast MACs name no device;
+2. merges an IP-keyed device into the MAC device that is shown to own its address (the IP-keyed row
+   is re-keyed when the MAC device is new, so its id survives), and moves an address from its old owner
+   to a newer one (``ip_removed`` on the old owner);
+3. keeps each distinct (kind, value) as a fact (first/last seen, count); the same fact seen again widens
+   its span and adds no evidence;
+4. re-derives the attributes of every device whose facts changed, through the kinds table and the
+   fingerprint rules, with the precedence and no-flapping rule of :mod:`wardwatch.identify.decide`;
+5. records history: ``new_device``, ``ip_added``/``ip_changed``/``ip_removed``, ``merged``,
+   ``hostname_changed`` and ``attribute_changed`` (a value replaced, not a first value).
+
+The resolver holds no state between calls; everything lives in the store, so replaying a batch is a
+no-op and two captures merge.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from wardwatch.domain.device import AttributeSource, Evidence, HistoryEvent, device_key
+from wardwatch.domain.observation import Observation
+from wardwatch.identify import decide
+from wardwatch.identify.oui import OuiRegistry, default_registry, normalize_mac
+from wardwatch.identify.ownership import (
+    ADDRESS_VALUE_KINDS,
+    OwnerTimeline,
+    build_timelines,
+    normalize_ip,
+    proves_ownership,
+)
+from wardwatch.identify.state import DeviceState, FactState, IpState
+
+
+class RuleMatchLike(Protocol):
+    """What the resolver reads of a fingerprint rule match."""
+
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def matched(self) -> tuple[tuple[str, str], ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A fingerprint rule that fired: the attributes it sets and the (kind, value) facts that fired it."""
+
+    rule_id: str
+    attributes: Mapping[str, str]
+    confidence: float
+    matched: tuple[tuple[str, str], ...] = ()
+
+
+class RuleEvaluator(Protocol):
+    """Fingerprint rules (``identify/fingerprint.py``) over the facts of ONE device.
+
+    ``facts`` maps kind → values, including the synthesised ``mac.vendor``.
+    """
+
+    def evaluate(self, facts: Mapping[str, Collection[str]]) -> Sequence[RuleMatchLike]: ...
+
+
+class StateStore(Protocol):
+    """Where device states live between batches."""
+
+    def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]: ...
+
+    def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]: ...
+
+
+@dataclass(slots=True)
+class ResolveResult:
+    """Device states to write back, keys merged away, and counters."""
+
+    devices: list[DeviceState] = field(default_factory=list)
+    removed_keys: list[str] = field(default_factory=list)
+    observations: int = 0
+    skipped: int = 0
+    new_devices: int = 0
+    updated_devices: int = 0
+    merged_devices: int = 0
+    facts_added: int = 0
+    history_events: int = 0
+
+
+_Routed = tuple[Observation, str, str | None]  # observation, device key, normalized ip
+
+
+class Resolver:
+    """Folds Observations into device states. Stateless between calls; cheap to construct."""
+
+    def __init__(
+        self,
+        *,
+        evaluator: RuleEvaluator | None = None,
+        registry: OuiRegistry | None = None,
+        evidence_cap: int = 20,
+        local_networks: Iterable[str] = (),
+    ) -> None:
+        self.evaluator = evaluator
+        self._registry = registry
+        self.evidence_cap = evidence_cap
+        self._local = tuple(ipaddress.ip_network(n, strict=False) for n in local_networks)
+        self._mac_cache: dict[str, str | None] = {}
+        self._ip_cache: dict[str, str | None] = {}
+        self._local_cache: dict[str, bool] = {}
+
+    @property
+    def registry(self) -> OuiRegistry:
+        """The OUI registry (the process-wide one unless given)."""
+        if self._registry is None:
+            self._registry = default_registry()
+        return self._registry
+
+    # -- normalization -------------------------------------------------------------------------------
+    def _mac(self, raw: str | None) -> str | None:
+        if not raw:
+            return None
+        if raw in self._mac_cache:
+            return self._mac_cache[raw]
+        mac = normalize_mac(raw)
+        if mac is not None and (int(mac[:2], 16) & 0x01 or mac == "00:00:00:00:00:00"):
+            mac = None  # group address (IEEE 802-2014 §8.2.2) or unset: not a device
+        if len(self._mac_cache) < 1 << 18:
+            self._mac_cache[raw] = mac
+        return mac
+
+    def _ip(self, raw: str | None) -> str | None:
+        if not raw:
+            return None
+        if raw in self._ip_cache:
+            return self._ip_cache[raw]
+        ip = normalize_ip(raw)
+        if ip is not None:
+            address = ipaddress.ip_address(ip)
+            if address.is_multicast or address.is_unspecified or ip == "255.255.255.255":
+                ip = None
+        if len(self._ip_cache) < 1 << 18:
+            self._ip_cache[raw] = ip
+        return ip
+
+    def _is_local(self, ip: str) -> bool:
+        if not self._local:
+            return True
+        hit = self._local_cache.get(ip)
+        if hit is None:
+            address = ipaddress.ip_address(ip)
+            hit = any(address in net for net in self._local)
+            self._local_cache[ip] = hit
+        return hit
+
+    # -- the batch -------------------------------------------------------------------------------------
+    def resolve(self, observations: Iterable[Observation], store: StateStore) -> ResolveResult:
+        """Fold ``observations`` into the devices of ``store``; return the states to write back."""
+        result = ResolveResult()
+        normalized: list[tuple[Observation, str | None, str | None]] = []
+        events: list[tuple[str, str, float, str]] = []
+        for obs in observations:
+            result.observations += 1
+            mac, ip = self._mac(obs.mac), self._ip(obs.ip)
+            if mac is None and ip is None:
+                result.skipped += 1
+                continue
+            normalized.append((obs, mac, ip))
+            if mac is None:
+                continue
+            if ip is not None and proves_ownership(obs.kind, obs.source, ip):
+                events.append((obs.sensor, ip, obs.ts, f"mac:{mac}"))
+            if obs.kind in ADDRESS_VALUE_KINDS:
+                owned = self._ip(obs.value)
+                if owned is not None:
+                    events.append((obs.sensor, owned, obs.ts, f"mac:{mac}"))
+
+        chunk_timelines = build_timelines(events)
+        lookup_pairs = set(chunk_timelines)
+        lookup_pairs.update((o.sensor, ip) for o, _m, ip in normalized if ip is not None)
+        db_owners = store.ip_owners(lookup_pairs) if lookup_pairs else {}
+        timelines = build_timelines(
+            [*events, *((s, ip, ts, key) for (s, ip), (key, ts) in db_owners.items())]
+        )
+
+        routed: list[_Routed] = []
+        for obs, mac, ip in normalized:
+            if mac is not None and (ip is None or proves_ownership(obs.kind, obs.source, ip)):
+                routed.append((obs, f"mac:{mac}", ip))
+                continue
+            assert ip is not None
+            timeline = timelines.get((obs.sensor, ip))
+            if timeline is not None:
+                routed.append((obs, timeline.owner_at(obs.ts), ip))
+            elif self._is_local(ip):
+                routed.append((obs, device_key(None, ip, obs.sensor), ip))
+            else:
+                result.skipped += 1
+
+        wanted = {key for _o, key, _ip in routed}
+        merge_sources = {pair: f"ip:{pair[0]}/{pair[1]}" for pair in chunk_timelines}
+        transfers = {
+            pair: db_owners[pair][0]
+            for pair, timeline in chunk_timelines.items()
+            if pair in db_owners and timelines[pair].latest()[0] != db_owners[pair][0]
+        }
+        states = store.load_devices(wanted | set(merge_sources.values()) | set(transfers.values()))
+        touched: dict[str, DeviceState] = {}
+        self._merge_ip_devices(chunk_timelines, timelines, merge_sources, states, touched, result)
+        self._fold(routed, states, touched, result)
+        self._apply_ownership(chunk_timelines, timelines, db_owners, states, touched)
+        for state in touched.values():
+            if state.facts_changed or state.id is None:
+                self._derive(state)
+        for state in touched.values():
+            result.history_events += len(state.history)
+            if state.id is not None and (
+                state.dirty or state.facts_changed or state.history or state.changed_attributes
+                or state.removed_attributes or state.absorbed
+            ):
+                result.updated_devices += 1
+        result.devices = list(touched.values())
+        return result
+
+    def _merge_ip_devices(
+        self,
+        chunk_timelines: Mapping[tuple[str, str], OwnerTimeline],
+        timelines: Mapping[tuple[str, str], OwnerTimeline],
+        merge_sources: Mapping[tuple[str, str], str],
+        states: dict[str, DeviceState],
+        touched: dict[str, DeviceState],
+        result: ResolveResult,
+    ) -> None:
+        for pair in chunk_timelines:
+            ip_key = merge_sources[pair]
+            source = states.pop(ip_key, None)
+            if source is None:
+                continue
+            owner_key, ts = timelines[pair].latest()
+            target = states.get(owner_key)
+            event = HistoryEvent(ts=ts, kind="merged", attribute=None, old=ip_key, new=owner_key,
+                                 evidence=f"{pair[1]} owned by {owner_key[4:]} on sensor {pair[0]}")
+            if target is None:  # re-key the IP device: it keeps its id
+                source.key, source.mac, source.dirty = owner_key, owner_key[4:], True
+                source.history.append(event)
+                self._add_mac_facts(source, ts)
+                states[owner_key] = touched[owner_key] = source
+            else:
+                _absorb(target, source)
+                target.history.append(event)
+                touched[owner_key] = target
+                result.removed_keys.append(ip_key)
+            result.merged_devices += 1
+
+    def _fold(self, routed: list[_Routed], states: dict[str, DeviceState], touched: dict[str, DeviceState],
+              result: ResolveResult) -> None:
+        for obs, key, ip in routed:
+            state = touched.get(key)
+            if state is None:
+                state = states.get(key)
+                if state is None:
+                    state = self._new_state(key, obs)
+                    states[key] = state
+                    result.new_devices += 1
+                touched[key] = state
+            state.see(obs.ts)
+            fact_key = (obs.kind, obs.value)
+            fact = state.facts.get(fact_key)
+            if fact is None:
+                state.facts[fact_key] = FactState(obs.kind, obs.value, obs.ts, obs.ts, 1, obs.sensor,
+                                                  obs.excerpt, obs.confidence, obs.source)
+                state.facts_changed = True
+                result.facts_added += 1
+            else:
+                fact.see(obs.ts, obs.confidence)
+                if fact.dirty:
+                    state.facts_changed = True
+            if ip is not None and state.mac is None:  # an IP-keyed device owns its address
+                _own(state, obs.sensor, ip, obs.ts, obs.ts)
+
+    def _new_state(self, key: str, obs: Observation) -> DeviceState:
+        mac = key[4:] if key.startswith("mac:") else None
+        state = DeviceState(key=key, mac=mac, sensor=obs.sensor, first_seen=obs.ts, last_seen=obs.ts)
+        state.history.append(HistoryEvent(ts=obs.ts, kind="new_device", attribute=None, old=None, new=key,
+                                          evidence=f"{obs.kind}={obs.value}"[:160]))
+        if mac is not None:
+            self._add_mac_facts(state, obs.ts)
+        return state
+
+    def _add_mac_facts(self, state: DeviceState, ts: float) -> None:
+        """Synthesise ``mac.vendor`` / ``mac.randomized`` facts from the IEEE registry."""
+        if state.mac is None:
+            return
+        info = self.registry.lookup(state.mac)
+        if info is None:
+            return
+        sensor = state.sensor
+        if info.randomized:
+            facts = [("mac.randomized", "true", "locally administered address (IEEE 802c)")]
+        elif info.vendor:
+            facts = [("mac.vendor", info.vendor, f"IEEE {info.registry} /{info.prefix_bits} {info.vendor}")]
+        else:
+            facts = []
+        for kind, value, excerpt in facts:
+            if (kind, value) not in state.facts:
+                state.facts[(kind, value)] = FactState(kind, value, ts, ts, 1, sensor, excerpt, None, "oui")
+                state.facts_changed = True
+
+    def _apply_ownership(
+        self,
+        chunk_timelines: Mapping[tuple[str, str], OwnerTimeline],
+        timelines: Mapping[tuple[str, str], OwnerTimeline],
+        db_owners: Mapping[tuple[str, str], tuple[str, float]],
+        states: dict[str, DeviceState],
+        touched: dict[str, DeviceState],
+    ) -> None:
+        for pair, chunk in chunk_timelines.items():
+            owner_key, _ts = timelines[pair].latest()
+            spans = [t for t, k in zip(chunk.times, chunk.keys, strict=True) if k == owner_key]
+            if not spans:
+                continue  # the stored owner is newer than anything in this batch
+            owner = states[owner_key]
+            touched[owner_key] = owner
+            _own(owner, pair[0], pair[1], min(spans), max(spans))
+            previous = db_owners.get(pair)
+            if previous is not None and previous[0] != owner_key and previous[0] in states:
+                old = states[previous[0]]
+                gone = old.ips.pop(pair, None)
+                if gone is not None:
+                    if gone.id is not None:
+                        old.removed_ip_ids.append(gone.id)
+                    old.history.append(HistoryEvent(ts=max(spans), kind="ip_removed", attribute="ip",
+                                                    old=pair[1], new=None,
+                                                    evidence=f"now owned by {owner_key}"))
+                    old.dirty = True
+                    touched[old.key] = old
+
+    def _derive(self, state: DeviceState) -> None:
+        pool = decide.pool_from_facts(state.facts.values())
+        if self.evaluator is not None:
+            self._offer_rules(state, pool)
+        new = decide.decide_all(pool, state.attributes, self.evidence_cap)
+        ts = state.last_seen
+        for name, attribute in new.items():
+            old = state.attributes.get(name)
+            if old == attribute:
+                continue
+            state.changed_attributes.add(name)
+            if old is not None and old.value != attribute.value:
+                top = attribute.evidence[0] if attribute.evidence else None
+                state.history.append(HistoryEvent(
+                    ts=top.ts if top is not None else ts,
+                    kind="hostname_changed" if name == "hostname" else "attribute_changed",
+                    attribute=name, old=old.value, new=attribute.value,
+                    evidence=_describe(top, attribute.source),
+                ))
+        for name in set(state.attributes) - set(new):
+            state.removed_attributes.add(name)
+            old = state.attributes[name]
+            state.history.append(HistoryEvent(ts=ts, kind="attribute_removed", attribute=name,
+                                              old=old.value, new=None))
+        state.attributes = new
+
+    def _offer_rules(self, state: DeviceState, pool: decide.Pool) -> None:
+        assert self.evaluator is not None
+        facts: dict[str, set[str]] = {}
+        for kind, value in state.facts:
+            facts.setdefault(kind, set()).add(value)
+        for match in self.evaluator.evaluate(facts):
+            evidences = []
+            for kind, value in match.matched:
+                fact = state.facts.get((kind, value))
+                if fact is not None:
+                    evidences.append(Evidence(kind, value, fact.last_seen, fact.sensor, fact.excerpt,
+                                              rule=match.rule_id))
+            if not evidences:
+                evidences.append(Evidence("rule", match.rule_id, state.last_seen, state.sensor,
+                                          rule=match.rule_id))
+            for name, value in match.attributes.items():
+                if not value:
+                    continue
+                for evidence in evidences:
+                    decide.offer(pool, name, value, AttributeSource.RULE, match.confidence, evidence)
+
+
+def _own(state: DeviceState, sensor: str, ip: str, first: float, last: float) -> None:
+    """Give ``state`` the address (sensor, ip), widening its span; history when it is new."""
+    pair = (sensor, ip)
+    current = state.ips.get(pair)
+    if current is not None:
+        if last > current.last_seen:
+            current.last_seen, current.dirty = last, True
+        if first < current.first_seen:
+            current.first_seen, current.dirty = first, True
+        return
+    same_family = [s for s in state.ips.values() if (":" in s.ip) == (":" in ip)]
+    previous = max(same_family, key=lambda s: s.last_seen).ip if same_family else None
+    state.ips[pair] = IpState(sensor, ip, first, last)
+    state.dirty = True
+    state.history.append(HistoryEvent(ts=first, kind="ip_changed" if previous else "ip_added",
+                                      attribute="ip", old=previous, new=ip, evidence=f"sensor {sensor}"))
+
+
+def _absorb(target: DeviceState, source: DeviceState) -> None:
+    """Move everything of the IP-keyed ``source`` into ``target``."""
+    if source.id is not None:
+        target.absorbed.append(source.id)
+    target.absorbed.extend(source.absorbed)
+    target.see(source.first_seen)
+    target.see(source.last_seen)
+    for fact_key, fact in source.facts.items():
+        mine = target.facts.get(fact_key)
+        if mine is None:
+            fact.id, fact.dirty = None, True
+            target.facts[fact_key] = fact
+        else:
+            mine.first_seen = min(mine.first_seen, fact.first_seen)
+            mine.last_seen = max(mine.last_seen, fact.last_seen)
+            mine.count += fact.count
+            mine.dirty = True
+    for pair, ip_state in source.ips.items():
+        if pair not in target.ips:
+            target.ips[pair] = IpState(ip_state.sensor, ip_state.ip, ip_state.first_seen, ip_state.last_seen)
+    target.history.extend(source.history)
+    target.facts_changed = True
+    target.dirty = True
+
+
+def _describe(evidence: Evidence | None, source: AttributeSource) -> str:
+    if evidence is None:
+        return str(source)
+    text = f"{source}: {evidence.kind}={evidence.value}"
+    if evidence.rule:
+        text += f" (rule {evidence.rule})"
+    return text[:200]

@@ -1,0 +1,174 @@
+"""Working state of devices while observations are folded in (mutable, never leaves identify/inventory).
+
+A :class:`DeviceState` is what the resolver needs of one device: its distinct facts, its IPs, its current
+attributes (the incumbents the no-flapping rule compares against) and the history it produced. The
+inventory loads states in bulk, the resolver mutates them, the inventory writes back what is marked
+dirty. :class:`MemoryStore` keeps states in a dict, for tests and for a database-less run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from wardwatch.domain.device import Attribute, Device, HistoryEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A distinct (kind, value) seen about a device: the stored Observations, re-readable by rules.
+
+    ``count`` counts the observations that widened the fact's time span, so replaying the same
+    observations never raises it (idempotent ingest).
+    """
+
+    kind: str
+    value: str
+    first_seen: float
+    last_seen: float
+    count: int
+    sensor: str
+    excerpt: str = ""
+    confidence: float | None = None
+    source: str = "packet"
+
+
+@dataclass(slots=True)
+class FactState:
+    """Mutable :class:`Fact` with its row id and a dirty flag."""
+
+    kind: str
+    value: str
+    first_seen: float
+    last_seen: float
+    count: int
+    sensor: str
+    excerpt: str
+    confidence: float | None
+    source: str
+    id: int | None = None
+    dirty: bool = True
+
+    def see(self, ts: float, confidence: float | None) -> None:
+        """Seen again at ``ts``: widen the span (counting only then), keep the highest confidence."""
+        if ts > self.last_seen:
+            self.last_seen = ts
+            self.count += 1
+            self.dirty = True
+        elif ts < self.first_seen:
+            self.first_seen = ts
+            self.count += 1
+            self.dirty = True
+        if confidence is not None and (self.confidence is None or confidence > self.confidence):
+            self.confidence = confidence
+            self.dirty = True
+
+    def freeze(self) -> Fact:
+        """The immutable view."""
+        return Fact(self.kind, self.value, self.first_seen, self.last_seen, self.count, self.sensor,
+                    self.excerpt, self.confidence, self.source)
+
+
+@dataclass(slots=True)
+class IpState:
+    """One address a device owns on one sensor's network."""
+
+    sensor: str
+    ip: str
+    first_seen: float
+    last_seen: float
+    id: int | None = None
+    dirty: bool = True
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """A device being resolved. ``absorbed`` lists row ids of IP-keyed devices merged into this one."""
+
+    key: str
+    mac: str | None
+    sensor: str
+    first_seen: float
+    last_seen: float
+    id: int | None = None
+    facts: dict[tuple[str, str], FactState] = field(default_factory=dict)
+    ips: dict[tuple[str, str], IpState] = field(default_factory=dict)
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    history: list[HistoryEvent] = field(default_factory=list)
+    removed_ip_ids: list[int] = field(default_factory=list)
+    absorbed: list[int] = field(default_factory=list)
+    changed_attributes: set[str] = field(default_factory=set)
+    removed_attributes: set[str] = field(default_factory=set)
+    dirty: bool = True
+    facts_changed: bool = False
+
+    def see(self, ts: float) -> None:
+        """Widen the device's first/last seen."""
+        if ts > self.last_seen:
+            self.last_seen = ts
+            self.dirty = True
+        if ts < self.first_seen:
+            self.first_seen = ts
+            self.dirty = True
+
+    def ip_list(self) -> tuple[str, ...]:
+        """Addresses, most recently seen first."""
+        ordered = sorted(self.ips.values(), key=lambda s: (-s.last_seen, s.ip))
+        out: list[str] = []
+        for state in ordered:
+            if state.ip not in out:
+                out.append(state.ip)
+        return tuple(out)
+
+    def to_device(self) -> Device:
+        """The domain view."""
+        return Device(key=self.key, mac=self.mac, ips=self.ip_list(), first_seen=self.first_seen,
+                      last_seen=self.last_seen, attributes=dict(self.attributes), sensor=self.sensor,
+                      id=self.id)
+
+
+class MemoryStore:
+    """An in-memory :class:`~wardwatch.identify.resolver.StateStore` (tests, database-less runs)."""
+
+    def __init__(self) -> None:
+        self.devices: dict[str, DeviceState] = {}
+        self._next_id = 1
+
+    def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]:
+        """States of the known devices among ``keys``."""
+        return {key: self.devices[key] for key in keys if key in self.devices}
+
+    def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]:
+        """Current MAC-keyed owner (key, last seen) of each (sensor, ip)."""
+        wanted = set(pairs)
+        out: dict[tuple[str, str], tuple[str, float]] = {}
+        for state in self.devices.values():
+            if state.mac is None:
+                continue
+            for pair, ip_state in state.ips.items():
+                if pair in wanted and (pair not in out or ip_state.last_seen > out[pair][1]):
+                    out[pair] = (state.key, ip_state.last_seen)
+        return out
+
+    def save(self, states: Collection[DeviceState], removed: Collection[str]) -> None:
+        """Keep the resolved states (assigning ids) and forget merged-away keys."""
+        for key in removed:
+            self.devices.pop(key, None)
+        for state in states:
+            for old_key in [k for k, v in self.devices.items() if v is state and k != state.key]:
+                del self.devices[old_key]
+            if state.id is None:
+                state.id = self._next_id
+                self._next_id += 1
+            self.devices[state.key] = state
+            state.dirty = False
+            state.facts_changed = False
+            state.history.clear()
+            state.changed_attributes.clear()
+            state.removed_attributes.clear()
+            state.absorbed.clear()
+            state.removed_ip_ids.clear()
+            for fact in state.facts.values():
+                fact.dirty = False
+            for ip in state.ips.values():
+                ip.dirty = False
