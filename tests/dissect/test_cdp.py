@@ -77,6 +77,12 @@ def test_golden_cdpv2() -> None:
 
 def test_llc_snap_prefix_is_accepted() -> None:
     assert kinds(LLC_SNAP + CDP) == kinds(CDP)
+    # capture/sink.py hands "from the ethertype on": the 802.3 length field, LLC/SNAP, then CDP.
+    engine_form = FRAME[12:]
+    assert kinds(engine_form) == kinds(CDP)
+    assert DISSECTOR.detect(engine_form, CTX)
+    # A length of 0x012c has a high byte that looks like CDP version 1: the LLC/SNAP check comes first.
+    assert kinds(b"\x01\x2c" + LLC_SNAP + CDP) == kinds(CDP)
     assert DISSECTOR.detect(LLC_SNAP + CDP, CTX)
     assert DISSECTOR.detect(CDP, CTX)
 

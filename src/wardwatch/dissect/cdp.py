@@ -1,9 +1,10 @@
 """CDP (Cisco Discovery Protocol v1/v2) identity dissector: shape FRAME, SNAP PID 0x2000.
 
 Input: the bytes **after the LLC/SNAP header** (``aa aa 03 00 00 0c 20 00``), i.e. the CDP header
-(version, TTL, checksum) first. For robustness the dissector also accepts the bytes starting at the
-LLC header or at the SNAP PID (``20 00``). CDP is not an IETF standard; the layout follows Cisco's
-"CDP packet format" documentation and Wireshark's ``packet-cdp.c`` (TLV: 2-octet type, 2-octet length
+(version, TTL, checksum) first. The capture engine (``capture/sink.py``) hands frames "from the
+ethertype on": the 2-byte IEEE 802.3 length, then LLC/SNAP, then CDP; that form is accepted too, as
+are the bytes starting at the LLC header or at the SNAP PID (``20 00``). CDP is not an IETF standard;
+the layout follows Cisco's "CDP packet format" documentation and Wireshark's ``packet-cdp.c`` (TLV: 2-octet type, 2-octet length
 that includes the 4-octet TLV header).
 
 Kinds emitted (all about the sender, ``ctx.src_mac``):
@@ -50,9 +51,11 @@ def capability_names(bits: int) -> str:
 
 
 def start_offset(data: bytes) -> int | None:
-    """Where the CDP header begins (0, 2 or 8), or ``None`` when the bytes are not CDP."""
+    """Where the CDP header begins (0, 2, 8 or 10), or ``None`` when the bytes are not CDP."""
     if data.startswith(LLC_SNAP):
         return 8
+    if data[2:10] == LLC_SNAP:  # 802.3 length field first (capture/sink.py)
+        return 10
     if data[:2] == b"\x20\x00" and data[2:3] in (b"\x01", b"\x02"):
         return 2
     if data[:1] in (b"\x01", b"\x02") and len(data) >= 4:

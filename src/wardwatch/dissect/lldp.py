@@ -1,8 +1,8 @@
 """LLDP (IEEE 802.1AB-2016) identity dissector: shape FRAME, ethertype 0x88cc.
 
 Input: the frame bytes **right after the ethertype** (the first byte is the Chassis ID TLV header).
-To stay robust to the capture engine's choice, :meth:`LldpDissector.dissect` also accepts the bytes
-starting *at* the ethertype (``88 cc`` first) or a whole Ethernet II frame (ethertype at offset 12);
+The capture engine (``capture/sink.py``) hands frames starting *at* the ethertype (``88 cc`` first),
+and :meth:`LldpDissector.dissect` accepts that too, as well as a whole Ethernet II frame (offset 12);
 the offset is found by looking for the mandatory first TLV (Chassis ID, type 1 → first byte ``0x02``,
 802.1AB §8.5.2). Trailing padding/FCS after the End Of LLDPDU TLV is ignored.
 
