@@ -4,8 +4,8 @@ Input: the bytes **after the LLC/SNAP header** (``aa aa 03 00 00 0c 20 00``), i.
 (version, TTL, checksum) first. The capture engine (``capture/sink.py``) hands frames "from the
 ethertype on": the 2-byte IEEE 802.3 length, then LLC/SNAP, then CDP; that form is accepted too, as
 are the bytes starting at the LLC header or at the SNAP PID (``20 00``). CDP is not an IETF standard;
-the layout follows Cisco's "CDP packet format" documentation and Wireshark's ``packet-cdp.c`` (TLV: 2-octet type, 2-octet length
-that includes the 4-octet TLV header).
+the layout follows Cisco's "CDP packet format" documentation and Wireshark's ``packet-cdp.c``
+(TLV: 2-octet type, 2-octet length that includes the 4-octet TLV header).
 
 Kinds emitted (all about the sender, ``ctx.src_mac``):
 
