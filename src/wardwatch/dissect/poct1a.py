@@ -79,7 +79,7 @@ def parse_document(doc: bytes) -> ET.Element:
         raise ParseError("POCT1-A document declares a DTD or entity (refused)")
     try:
         root = ET.fromstring(doc.strip())
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: unknown declared encoding
         raise ParseError(f"POCT1-A document is not well-formed XML: {exc}") from None
     if not _ROOT.match(b"<" + root.tag.encode("utf-8", "replace") + b">"):
         raise ParseError(f"not a POCT1-A message root: {root.tag[:40]!r}")
