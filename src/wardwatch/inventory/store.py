@@ -1,0 +1,234 @@
+"""The database side of the resolver: bulk loading of device states and bulk writing of changes.
+
+Every read is one query per table per :data:`~wardwatch.inventory.db.IN_CHUNK` keys (no N+1), every
+write one ``executemany`` per table and kind of change, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wardwatch.domain.device import Attribute, AttributeSource, Evidence
+from wardwatch.identify.ownership import ip_sort_key
+from wardwatch.identify.resolver import ResolveResult
+from wardwatch.identify.state import DeviceState, FactState, IpState
+from wardwatch.inventory import tables as t
+from wardwatch.inventory.db import IN_CHUNK
+
+_T = TypeVar("_T")
+
+
+def chunks(items: Iterable[_T], size: int = IN_CHUNK) -> Iterator[list[_T]]:
+    """``items`` in lists of at most ``size``."""
+    batch: list[_T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def upsert(conn: sa.Connection, table: sa.Table) -> Any:
+    """A dialect ``INSERT`` that supports ``on_conflict_do_update`` (SQLite ≥ 3.24, PostgreSQL ≥ 9.5)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def attribute_from_row(name: str, value: str, confidence: float, source: str, evidence: Any) -> Attribute:
+    """Domain Attribute from its stored columns."""
+    items = tuple(
+        Evidence(kind=e["kind"], value=e["value"], ts=e["ts"], sensor=e["sensor"], excerpt=e.get("excerpt", ""),
+                 rule=e.get("rule"))
+        for e in (evidence or ())
+    )
+    return Attribute(name=name, value=value, confidence=confidence, evidence=items,
+                     source=AttributeSource(source))
+
+
+def evidence_json(attribute: Attribute) -> list[dict[str, Any]]:
+    """JSON-ready evidence list of an attribute."""
+    return [
+        {"kind": e.kind, "value": e.value, "ts": e.ts, "sensor": e.sensor, "excerpt": e.excerpt, "rule": e.rule}
+        for e in attribute.evidence
+    ]
+
+
+class DbStore:
+    """A :class:`~wardwatch.identify.resolver.StateStore` over one open connection (transaction)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]:
+        """States (with facts, IPs and attributes) of the existing devices among ``keys``."""
+        states: dict[str, DeviceState] = {}
+        for batch in chunks(sorted(keys)):
+            rows = self.conn.execute(sa.select(t.devices).where(t.devices.c.key.in_(batch))).all()
+            for row in rows:
+                states[row.key] = DeviceState(key=row.key, mac=row.mac, sensor=row.sensor,
+                                              first_seen=row.first_seen, last_seen=row.last_seen, id=row.id,
+                                              dirty=False)
+        self._fill(list(states.values()))
+        return states
+
+    def load_by_ids(self, ids: Collection[int]) -> dict[int, DeviceState]:
+        """States of the devices with these ids."""
+        states: dict[int, DeviceState] = {}
+        for batch in chunks(sorted(ids)):
+            for row in self.conn.execute(sa.select(t.devices).where(t.devices.c.id.in_(batch))):
+                states[row.id] = DeviceState(key=row.key, mac=row.mac, sensor=row.sensor,
+                                             first_seen=row.first_seen, last_seen=row.last_seen, id=row.id,
+                                             dirty=False)
+        self._fill(list(states.values()))
+        return states
+
+    def _fill(self, states: Sequence[DeviceState]) -> None:
+        by_id = {s.id: s for s in states if s.id is not None}
+        for batch in chunks(sorted(by_id)):
+            for f in self.conn.execute(sa.select(t.facts).where(t.facts.c.device_id.in_(batch))):
+                by_id[f.device_id].facts[(f.kind, f.value)] = FactState(
+                    f.kind, f.value, f.first_seen, f.last_seen, f._mapping["count"], f.sensor, f.excerpt, f.confidence,
+                    f.source, id=f.id, dirty=False)
+            for i in self.conn.execute(sa.select(t.device_ips).where(t.device_ips.c.device_id.in_(batch))):
+                by_id[i.device_id].ips[(i.sensor, i.ip)] = IpState(i.sensor, i.ip, i.first_seen, i.last_seen,
+                                                                   id=i.id, dirty=False)
+            for a in self.conn.execute(sa.select(t.attributes).where(t.attributes.c.device_id.in_(batch))):
+                by_id[a.device_id].attributes[a.name] = attribute_from_row(a.name, a.value, a.confidence,
+                                                                           a.source, a.evidence)
+
+    def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]:
+        """Current MAC-keyed owner (key, last seen) of each (sensor, ip)."""
+        wanted = set(pairs)
+        out: dict[tuple[str, str], tuple[str, float]] = {}
+        query = (
+            sa.select(t.device_ips.c.sensor, t.device_ips.c.ip, t.devices.c.key, t.device_ips.c.last_seen)
+            .join(t.devices, t.devices.c.id == t.device_ips.c.device_id)
+            .where(t.devices.c.mac.is_not(None))
+        )
+        for batch in chunks(sorted({ip for _s, ip in wanted})):
+            for sensor, ip, key, last_seen in self.conn.execute(query.where(t.device_ips.c.ip.in_(batch))):
+                pair = (sensor, ip)
+                if pair in wanted and (pair not in out or last_seen > out[pair][1]):
+                    out[pair] = (key, last_seen)
+        return out
+
+    # -- writes --------------------------------------------------------------------------------------
+    def write(self, result: ResolveResult) -> None:
+        """Persist the states of ``result`` (only what changed)."""
+        conn = self.conn
+        states = result.devices
+        self._absorb(states)
+        new = [s for s in states if s.id is None]
+        fresh = {id(s) for s in new}
+        if new:
+            rows = [{"key": s.key, "mac": s.mac, "sensor": s.sensor, "first_seen": s.first_seen,
+                     "last_seen": s.last_seen} for s in new]
+            by_key = {s.key: s for s in new}
+            for batch in chunks(rows):
+                stmt = sa.insert(t.devices).returning(t.devices.c.id, t.devices.c.key,
+                                                      sort_by_parameter_order=True)
+                for device_id, key in conn.execute(stmt, batch):
+                    by_key[key].id = device_id
+        updated = [{"b_id": s.id, "key": s.key, "mac": s.mac, "first_seen": s.first_seen,
+                    "last_seen": s.last_seen} for s in states if s.dirty and id(s) not in fresh]
+        if updated:
+            conn.execute(
+                sa.update(t.devices).where(t.devices.c.id == sa.bindparam("b_id")).values(
+                    key=sa.bindparam("key"), mac=sa.bindparam("mac"), first_seen=sa.bindparam("first_seen"),
+                    last_seen=sa.bindparam("last_seen")),
+                updated,
+            )
+        self._write_facts(states)
+        self._write_ips(states)
+        self._write_attributes(states)
+        history = [{"device_id": s.id, "ts": h.ts, "kind": h.kind, "attribute": h.attribute, "old": h.old,
+                    "new": h.new, "evidence": h.evidence[:300]} for s in states for h in s.history]
+        for batch in chunks(history):
+            conn.execute(sa.insert(t.history), batch)
+
+    def _absorb(self, states: Sequence[DeviceState]) -> None:
+        for state in states:
+            if not state.absorbed:
+                continue
+            gone = list(state.absorbed)
+            self.conn.execute(sa.update(t.history).where(t.history.c.device_id.in_(gone)).values(
+                device_id=state.id))
+            for table in (t.facts, t.device_ips, t.attributes):
+                self.conn.execute(sa.delete(table).where(table.c.device_id.in_(gone)))
+            self.conn.execute(sa.delete(t.devices).where(t.devices.c.id.in_(gone)))
+
+    def _write_facts(self, states: Sequence[DeviceState]) -> None:
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for s in states:
+            for f in s.facts.values():
+                if f.id is None:
+                    inserts.append({"device_id": s.id, "kind": f.kind, "value": f.value, "first_seen": f.first_seen,
+                                    "last_seen": f.last_seen, "count": f.count, "sensor": f.sensor,
+                                    "excerpt": f.excerpt[:200], "confidence": f.confidence, "source": f.source})
+                elif f.dirty:
+                    updates.append({"b_id": f.id, "first_seen": f.first_seen, "last_seen": f.last_seen,
+                                    "count": f.count, "confidence": f.confidence})
+        for batch in chunks(inserts, 20_000):
+            self.conn.execute(sa.insert(t.facts), batch)
+        for batch in chunks(updates, 20_000):
+            self.conn.execute(
+                sa.update(t.facts).where(t.facts.c.id == sa.bindparam("b_id")).values(
+                    first_seen=sa.bindparam("first_seen"), last_seen=sa.bindparam("last_seen"),
+                    count=sa.bindparam("count"), confidence=sa.bindparam("confidence")),
+                batch,
+            )
+
+    def _write_ips(self, states: Sequence[DeviceState]) -> None:
+        gone = [i for s in states for i in s.removed_ip_ids]
+        for ids in chunks(gone):
+            self.conn.execute(sa.delete(t.device_ips).where(t.device_ips.c.id.in_(ids)))
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for s in states:
+            for i in s.ips.values():
+                if i.id is None:
+                    version, hexed = ip_sort_key(i.ip)
+                    inserts.append({"device_id": s.id, "sensor": i.sensor, "ip": i.ip, "version": version,
+                                    "ip_hex": hexed, "first_seen": i.first_seen, "last_seen": i.last_seen})
+                elif i.dirty:
+                    updates.append({"b_id": i.id, "first_seen": i.first_seen, "last_seen": i.last_seen})
+        for batch in chunks(inserts, 20_000):
+            self.conn.execute(sa.insert(t.device_ips), batch)
+        for batch in chunks(updates, 20_000):
+            self.conn.execute(
+                sa.update(t.device_ips).where(t.device_ips.c.id == sa.bindparam("b_id")).values(
+                    first_seen=sa.bindparam("first_seen"), last_seen=sa.bindparam("last_seen")),
+                batch,
+            )
+
+    def _write_attributes(self, states: Sequence[DeviceState]) -> None:
+        removed = [{"d": s.id, "n": name} for s in states for name in s.removed_attributes]
+        if removed:
+            self.conn.execute(
+                sa.delete(t.attributes).where(t.attributes.c.device_id == sa.bindparam("d"),
+                                              t.attributes.c.name == sa.bindparam("n")),
+                removed,
+            )
+        rows = [{"device_id": s.id, "name": name, "value": s.attributes[name].value,
+                 "confidence": s.attributes[name].confidence, "source": str(s.attributes[name].source),
+                 "evidence": evidence_json(s.attributes[name])}
+                for s in states for name in sorted(s.changed_attributes) if name in s.attributes]
+        if not rows:
+            return
+        stmt = upsert(self.conn, t.attributes)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.attributes.c.device_id, t.attributes.c.name],
+            set_={"value": stmt.excluded.value, "confidence": stmt.excluded.confidence,
+                  "source": stmt.excluded.source, "evidence": stmt.excluded.evidence},
+        )
+        for batch in chunks(rows, 20_000):
+            self.conn.execute(stmt, batch)
