@@ -69,11 +69,11 @@ def test_criticality_precedence() -> None:
 
 
 def test_bad_overrides_and_taxonomy_are_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="class.printer"):
+    with pytest.raises(ConfigError, match=r"class\.printer"):
         CriticalityOverrides.from_mapping({"class": {"printer": "very"}})
     with pytest.raises(ConfigError, match="unknown section"):
         CriticalityOverrides.from_mapping({"vendor": {}})
-    with pytest.raises(ConfigError, match="classes.x.parent"):
+    with pytest.raises(ConfigError, match=r"classes\.x\.parent"):
         Taxonomy.from_mapping({"classes": {"x": {"label": "X", "group": "it", "criticality": "non_clinical",
                                                  "parent": "nope"}}})
     with pytest.raises(ConfigError, match="fda_product_codes"):
