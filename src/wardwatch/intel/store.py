@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from wardwatch.domain.advisory import (
     Advisory,
@@ -34,6 +35,7 @@ from wardwatch.domain.advisory import (
     VersionForm,
     Vulnerability,
 )
+from wardwatch.errors import ImportRejectedError
 from wardwatch.intel import tables as t
 from wardwatch.intel.interface import ImportBatch
 
@@ -60,7 +62,16 @@ class KnowledgeBase:
 
     # -- writing --------------------------------------------------------------------------------
     def store(self, batch: ImportBatch) -> int:
-        """Write one batch in one transaction; return the id of its ``intel_imports`` row."""
+        """Write one batch in one transaction; return the id of its ``intel_imports`` row.
+
+        A database error rolls the whole batch back and is raised as ImportRejectedError.
+        """
+        try:
+            return self._store(batch)
+        except SQLAlchemyError as exc:
+            raise ImportRejectedError(f"{batch.file}: database: {type(exc).__name__}: {str(exc)[:300]}") from exc
+
+    def _store(self, batch: ImportBatch) -> int:
         with self.engine.begin() as conn:
             import_id = int(
                 conn.execute(
