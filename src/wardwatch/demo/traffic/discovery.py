@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import uuid
+from xml.sax.saxutils import escape
 
 MDNS_MAC = bytes.fromhex("01005e0000fb")
 MDNS_IP = bytes((224, 0, 0, 251))
@@ -120,8 +121,8 @@ def wsd_hello(endpoint_uuid: str, message_uuid: str, xaddr: str, location_scope:
         "</s12:Header><s12:Body><wsd:Hello>"
         f"<wsa:EndpointReference><wsa:Address>urn:uuid:{endpoint_uuid}</wsa:Address></wsa:EndpointReference>"
         "<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>"
-        f"<wsd:Scopes>sdc.mds.pkp:1.2.840.10004.20701.1.1 {location_scope}</wsd:Scopes>"
-        f"<wsd:XAddrs>{xaddr}</wsd:XAddrs>"
+        f"<wsd:Scopes>sdc.mds.pkp:1.2.840.10004.20701.1.1 {escape(location_scope)}</wsd:Scopes>"
+        f"<wsd:XAddrs>{escape(xaddr)}</wsd:XAddrs>"
         "<wsd:MetadataVersion>1</wsd:MetadataVersion>"
         "</wsd:Hello></s12:Body></s12:Envelope>"
     )
