@@ -68,11 +68,15 @@ class SnmpDissector:
     ports: ClassVar[frozenset[int]] = frozenset({AGENT_PORT, TRAP_PORT})
 
     def detect(self, data: bytes, ctx: FlowContext) -> bool:
-        """A BER SEQUENCE starting with INTEGER version 0, 1 or 3 (RFC 3417 §8 allows no other form)."""
+        """A BER SEQUENCE of INTEGER version 0, 1 or 3 and a community or v3 header (RFC 3417 §8)."""
         try:
             outer = ber.expect(data, 0, len(data), ber.SEQUENCE)
             version = ber.expect(data, outer.start, outer.end, ber.INTEGER)
-            return version.end - version.start == 1 and data[version.start] in (0, 1, 3)
+            if version.end - version.start != 1 or data[version.start] not in (0, 1, 3):
+                return False
+            # then a community (v1/v2c) or msgGlobalData (v3): tells SNMP from CLDAP and other BER
+            second = ber.read_tlv(data, version.end, outer.end)
+            return second.ident == (ber.SEQUENCE if data[version.start] == 3 else ber.OCTET_STRING)
         except ParseError:
             return False
 
