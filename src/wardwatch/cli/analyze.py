@@ -78,7 +78,5 @@ def analyze(
     )
     if report.dissected:
         console.print(Text("dissected: " + ", ".join(f"{k} {v}" for k, v in sorted(report.dissected.items()))))
-    if all(f.error for f in report.files):
-        raise typer.Exit(EXIT_ERROR)
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)

@@ -59,7 +59,9 @@ def main() -> None:
     from wardwatch.errors import WardwatchError
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
@@ -72,16 +74,27 @@ def main() -> None:
         err_console.print(f"error: {exc}", markup=False)
         sys.exit(EXIT_ERROR)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            exc.show()
+        usage, click_error = _click_exceptions()
+        if isinstance(exc, usage):
+            exc.show()  # type: ignore[attr-defined]
             sys.exit(EXIT_USAGE)
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, click_error):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         if os.environ.get("WARDWATCH_DEBUG"):
             raise
         err_console.print(f"error: {type(exc).__name__}: {exc}", markup=False)
         sys.exit(EXIT_ERROR)
     sys.exit(0)
+
+
+def _click_exceptions() -> tuple[type[Exception], type[Exception]]:
+    """UsageError and ClickException of the click that Typer uses (vendored in recent Typer releases)."""
+    try:
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found]
+
+        return vendored.UsageError, vendored.ClickException
+    except ImportError:
+        import click
+
+        return click.exceptions.UsageError, click.exceptions.ClickException

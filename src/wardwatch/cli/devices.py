@@ -26,7 +26,7 @@ def devices(
     limit: Annotated[int | None, typer.Option(help="At most this many devices.")] = None,
 ) -> None:
     """List the devices of the inventory."""
-    from wardwatch.inventory.repository import device_to_json
+    from wardwatch.inventory.serialize import device_to_json
 
     inventory = open_inventory(ctx, db)
     try:
@@ -58,7 +58,7 @@ def device(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
 ) -> None:
     """Show one device: every attribute with its confidence, source and evidence, and its history."""
-    from wardwatch.inventory.repository import device_to_json
+    from wardwatch.inventory.serialize import device_to_json
 
     inventory = open_inventory(ctx, db)
     try:

@@ -36,11 +36,12 @@ class FileReport:
     skipped_records: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    truncated: bool = False
 
     @property
     def skipped(self) -> bool:
         """True when anything of this file was not analyzed."""
-        return self.error is not None or self.skipped_records > 0
+        return self.error is not None or self.skipped_records > 0 or self.truncated
 
 
 @dataclass
@@ -83,6 +84,7 @@ def analyze_file(
     sensor: str = "local",
     config: CaptureConfig | None = None,
     progress: Progress | None = None,
+    local_networks: tuple[str, ...] = (),
 ) -> tuple[FileReport, int, int]:
     """Analyze one capture into ``inventory``; returns the report and (new, updated) device counts."""
     report = FileReport(path=str(path))
@@ -95,11 +97,12 @@ def analyze_file(
     stats = result.stats
     report.packets = stats.packets
     report.skipped_records = stats.skipped_records
-    report.skip_reasons = dict(stats.skip_reasons)
+    report.skip_reasons = dict(stats.reasons)
+    report.truncated = stats.skipped and not stats.skipped_records
     flows = label_flows(result.flows, sink.apps)
     gateways = gateway_macs(flows)
-    observations = list(clean(sink.drain(), gateways))
-    observations.extend(flow_observations(flows, gateways, sensor))
+    observations = list(clean(sink.drain(), gateways, local_networks))
+    observations.extend(flow_observations(flows, gateways, sensor, local_networks))
     report.flows = len(flows)
     report.observations = len(observations)
     summary = inventory.ingest(observations, flows, source=str(path))
@@ -115,6 +118,7 @@ def analyze_captures(
     registry: Registry | None = None,
     progress: Progress | None = None,
     on_file: Callable[[Path], None] | None = None,
+    local_networks: tuple[str, ...] = (),
 ) -> AnalyzeReport:
     """Analyze captures one after the other into ``inventory`` and summarise."""
     registry = registry or Registry.from_entry_points()
@@ -123,7 +127,8 @@ def analyze_captures(
         if on_file is not None:
             on_file(path)
         file_report, new, updated = analyze_file(
-            path, inventory, registry, sensor=sensor, config=config, progress=progress
+            path, inventory, registry, sensor=sensor, config=config, progress=progress,
+            local_networks=local_networks,
         )
         report.files.append(file_report)
         report.devices_new += new

@@ -66,14 +66,15 @@ def gateway_macs(flows: Iterable[FlowRecord], threshold: int = GATEWAY_IP_THRESH
     return {mac for mac, seen in ips.items() if len(seen) > threshold}
 
 
-def flow_observations(flows: Iterable[FlowRecord], gateways: set[str], sensor: str) -> Iterator[Observation]:
+def flow_observations(flows: Iterable[FlowRecord], gateways: set[str], sensor: str,
+                      local_networks: tuple[str, ...] = ()) -> Iterator[Observation]:
     """``net.ip``, ``net.service`` and ``net.gateway`` facts, one per distinct fact (not per flow)."""
     seen: set[tuple[str | None, str | None, str, str]] = set()
 
     def emit(ts: float, mac: str | None, ip: str | None, kind: str, value: str) -> Iterator[Observation]:
         mac = mac if is_device_mac(mac) and mac not in gateways else None
         ip = ip if is_device_ip(ip) else None
-        if mac is None and ip is None:
+        if mac is None and (ip is None or not is_local_ip(ip, local_networks)):
             return
         key = (mac, ip, kind, value)
         if key in seen:
@@ -95,14 +96,32 @@ def flow_observations(flows: Iterable[FlowRecord], gateways: set[str], sensor: s
                 yield from emit(flow.first_seen, flow.dst_mac, flow.dst_ip, "net.service", label)
 
 
-def clean(observations: Iterable[Observation], gateways: set[str]) -> Iterator[Observation]:
-    """Drop non-device addresses; re-key observations wrongly tied to a router's MAC to their IP."""
+@lru_cache(maxsize=65536)
+def is_local_ip(ip: str, local_networks: tuple[str, ...] = ()) -> bool:
+    """True for an address of the hospital's own networks.
+
+    With ``local_networks`` configured (settings ``identify.local_networks``), exactly those; otherwise
+    the private, shared, link-local and unique-local ranges (RFC 1918, RFC 6598, RFC 3927, RFC 4193).
+    Hosts elsewhere are peers, not inventory devices, unless a MAC ties them to the local segment.
+    """
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if local_networks:
+        return any(addr in ipaddress.ip_network(net, strict=False) for net in local_networks)
+    return not addr.is_global
+
+
+def clean(observations: Iterable[Observation], gateways: set[str], local_networks: tuple[str, ...] = ()
+          ) -> Iterator[Observation]:
+    """Drop non-device addresses and remote hosts; re-key facts wrongly tied to a router's MAC to their IP."""
     for obs in observations:
         mac = obs.mac if is_device_mac(obs.mac) else None
         ip = obs.ip if is_device_ip(obs.ip) else None
         if mac is not None and mac in gateways and not obs.kind.startswith(LINK_OWNED_PREFIXES):
             mac = None
-        if mac is None and ip is None:
+        if mac is None and (ip is None or not is_local_ip(ip, local_networks)):
             continue
         if mac != obs.mac or ip != obs.ip:
             obs = replace(obs, mac=mac, ip=ip)
