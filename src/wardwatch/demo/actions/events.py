@@ -152,7 +152,7 @@ class BulkStore:
     every transfer reuses the same chunk objects, so per-packet cost is header packing only.
     """
 
-    def __init__(self, rows: int = 512, cols: int = 512) -> None:
+    def __init__(self, rows: int = 256, cols: int = 256) -> None:
         self._rows, self._cols = rows, cols
         self._chunks: dict[str, list[bytes]] = {}
 

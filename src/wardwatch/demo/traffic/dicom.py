@@ -10,10 +10,10 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
-from pynetdicom.dsutils import encode
 from pynetdicom.dimse_messages import (
     C_ECHO_RQ,
     C_ECHO_RSP,
@@ -24,6 +24,7 @@ from pynetdicom.dimse_messages import (
     DIMSEMessage,
 )
 from pynetdicom.dimse_primitives import C_ECHO, C_FIND, C_STORE
+from pynetdicom.dsutils import encode
 from pynetdicom.pdu import (
     A_ASSOCIATE_AC,
     A_ASSOCIATE_RJ,
@@ -60,7 +61,7 @@ MAX_PDU = 16384
 Context = tuple[int, str]  # (presentation context id, abstract syntax)
 
 
-def _user_info(impl: tuple[str, str], max_pdu: int) -> list[object]:
+def _user_info(impl: tuple[str, str], max_pdu: int) -> list[Any]:
     ml = MaximumLengthNotification()
     ml.maximum_length_received = max_pdu
     ic = ImplementationClassUIDNotification()
