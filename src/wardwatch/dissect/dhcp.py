@@ -14,7 +14,8 @@ Observation kinds (about the client unless noted):
   ``dhcp.vendor_specific`` (43, hex, first 32 octets), ``dhcp.mud_url`` (161, RFC 8520 §10) — all from
   client messages (BOOTREQUEST);
 * ``dhcp.assigned_ip`` (``yiaddr`` of a DHCPACK);
-* ``dhcp.server`` (server identifier, option 54, of an OFFER/ACK/NAK): about the server.
+* ``dhcp.server`` (server identifier, option 54, of an OFFER/ACK/NAK) and ``dhcp.server_vendor_class``
+  (option 60 in such a reply): about the server.
 
 Options are read from the options field and, when option 52 says so, from ``file`` then ``sname``
 (RFC 2131 §4.1); an option that appears more than once is concatenated (RFC 3396 §7).
@@ -159,6 +160,12 @@ class DhcpDissector:
                                          mac=None if relayed else ctx.src_mac, ip=sid,
                                          excerpt=f"server identifier {sid}",
                                          peer_ip=ip))
+                if options.get(60):
+                    # A server may send option 60 too (RFC 2132 §9.13): it names the server's own kind.
+                    vendor = safe_text(options[60])
+                    facts.append(Observation(ts=ctx.ts, sensor=ctx.sensor, kind="dhcp.server_vendor_class",
+                                             value=clip(vendor), mac=None if relayed else ctx.src_mac, ip=sid,
+                                             excerpt=clip(f"server vendor class {vendor}", MAX_EXCERPT), peer_ip=ip))
         yield from (f for f in facts if f is not None)
 
     @staticmethod
