@@ -75,31 +75,31 @@ def capture(
     *,
     iface: str = "lo",
     prefix: Sequence[str] = (),
-    sentinel: tuple[str, int] | None = None,
+    sentinel_port: int | None = None,
+    send_sentinel: bool = True,
 ) -> Iterator[Path]:
     """Capture ``bpf`` on ``iface`` into ``path`` while the block runs.
 
-    ``prefix`` runs tcpdump under another command (``["ip", "netns", "exec", NS]``); then the caller
-    passes ``sentinel=(ip, port)`` reachable from this process into that namespace, or ``None`` to
-    skip the sentinel (the caller then guarantees the last packets were seen some other way).
+    ``prefix`` runs tcpdump under another command (``["ip", "netns", "exec", NS]``). There this
+    process cannot reach the namespace's loopback, so the caller passes ``send_sentinel=False`` and
+    ``sentinel_port``, and the code inside the block sends :data:`SENTINEL` to 127.0.0.1 on that
+    port from within the namespace as its last act.
     """
     tcpdump = tcpdump_path()
     if tcpdump is None:
         raise RuntimeError("tcpdump is not installed")
-    sentinel_port = free_port(socket.SOCK_DGRAM)
-    use_sentinel = not prefix or sentinel is not None
-    target = sentinel or ("127.0.0.1", sentinel_port)
-    full_filter = f"({bpf}) or (udp and dst port {target[1]})" if use_sentinel else bpf
+    port = sentinel_port or free_port(socket.SOCK_DGRAM)
+    full_filter = f"({bpf}) or (udp and dst port {port})"
     cmd = [*prefix, tcpdump, "-i", iface, "-U", "--immediate-mode", "-n", "-s", "0", "-w", str(path),
            full_filter]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_listening(proc)
         yield path
-        if use_sentinel:
+        if send_sentinel:
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-                sock.sendto(SENTINEL, target)
-            _wait_for_bytes(path, SENTINEL, proc)
+                sock.sendto(SENTINEL, ("127.0.0.1", port))
+        _wait_for_bytes(path, SENTINEL, proc)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
