@@ -168,7 +168,7 @@ def build(devices: int, seed: int) -> list[HospitalDevice]:
             if offset > 65533:
                 raise ValueError(f"department {dept_name} exceeds its /16")
             ip = bytes((*dept.net, offset >> 8, offset & 0xFF))
-            randomized = model.device_class == "guest_device" and model.key != "guest_laptop" and rng.random() < 0.6
+            randomized = model.device_class == "mobile" and rng.random() < 0.6
             if randomized:
                 raw = bytearray(rng.getrandbits(48).to_bytes(6, "big"))
                 raw[0] = (raw[0] & 0xFC) | 0x02  # locally administered, unicast (IEEE 802 §8.2.2)

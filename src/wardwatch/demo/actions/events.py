@@ -13,9 +13,10 @@ from wardwatch.demo.traffic import dicom, dicom_data, hygiene, infra
 from wardwatch.demo.traffic.patients import patient
 
 SCAN_PORTS = (21, 22, 23, 80, 104, 443, 445, 2575, 3389, 8080)
-CLINICAL = {"infusion_pump", "infusion_server", "patient_monitor", "central_station", "ventilator",
-            "anesthesia_machine", "ct", "mr", "us", "dx", "pacs_archive", "imaging_workstation", "ris",
-            "lab_analyzer", "poc_analyzer"}
+CLINICAL = {"infusion_pump", "syringe_pump", "patient_monitor", "vital_signs_monitor", "central_station",
+            "ventilator", "anesthesia_machine", "ct_scanner", "mr_scanner", "ultrasound", "xray",
+            "pacs_archive", "imaging_workstation", "clinical_information_system", "lab_analyzer",
+            "poc_analyzer"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def run(ctx: Context, ev: Event) -> None:
 
 def _open_ports(dev: HospitalDevice) -> set[int]:
     b = dev.model.behaviours
-    ports = {80} if "http_basic_server" in b or dev.model.device_class in ("pacs_archive", "ris") else set()
+    ports = {80} if "http_basic_server" in b or dev.model.device_class in ("pacs_archive",) else set()
     if "telnet_server" in b:
         ports.add(23)
     if b & {"dicom_scp", "dicom_mwl_scp"}:
