@@ -22,8 +22,15 @@ def make_device(ident: int, vendor: str, model: str, version: str | None = None)
     attrs = {"vendor": Attribute("vendor", vendor, 0.9), "model": Attribute("model", model, 0.9)}
     if version is not None:
         attrs["firmware"] = Attribute("firmware", version, 0.9)
-    return Device(key=f"ip:local/10.0.{ident // 250}.{ident % 250}", mac=None, ips=(), first_seen=0.0,
-                  last_seen=0.0, attributes=attrs, id=ident)
+    return Device(
+        key=f"ip:local/10.0.{ident // 250}.{ident % 250}",
+        mac=None,
+        ips=(),
+        first_seen=0.0,
+        last_seen=0.0,
+        attributes=attrs,
+        id=ident,
+    )
 
 
 @pytest.fixture(scope="session")

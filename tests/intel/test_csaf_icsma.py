@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import require_shared
-from tests.intel.conftest import make_device
-from wardwatch.domain.advisory import Advisory, ProductStatus, VersionForm
+from wardwatch.domain.advisory import Advisory, ProductCondition, ProductStatus, VersionForm
 from wardwatch.domain.finding import FindingStatus
 from wardwatch.intel.interface import Problem
 from wardwatch.intel.match import Matcher, Triple
@@ -32,7 +31,7 @@ def test_all_124_advisories_import_with_a_problem_report(kb: KnowledgeBase, csaf
     assert mx40.cve == "CVE-2017-9657" and mx40.conditions[0].version == "< B.06.18"
 
 
-def _conditions(advisories: list[Advisory]) -> list[tuple[Advisory, str | None, object]]:
+def _conditions(advisories: list[Advisory]) -> list[tuple[Advisory, str | None, ProductCondition]]:
     return [(a, v.cve, c) for a in advisories for v in a.vulnerabilities for c in v.conditions]
 
 
@@ -44,7 +43,9 @@ def test_inventory_from_advisories_is_matched(icsma: tuple[list[Advisory], list[
         assert cond.status is ProductStatus.KNOWN_AFFECTED  # all ICSMA use known_affected
         key = (advisory.id, cve)
 
-        def found(version: str | None) -> dict[tuple[str | None, str | None], FindingStatus]:
+        def found(
+            version: str | None, cond: ProductCondition = cond
+        ) -> dict[tuple[str | None, str | None], FindingStatus]:
             findings = matcher.match_triple(Triple(cond.vendor, cond.product, version))
             return {(f.advisory, f.cve): f.status for f in findings}
 

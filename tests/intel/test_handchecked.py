@@ -60,8 +60,15 @@ def matcher(icsma: tuple[list[Advisory], list[Problem]]) -> Matcher:
 
 
 @pytest.mark.parametrize(("advisory", "vendor", "model", "version", "status", "cves"), CASES)
-def test_handchecked(matcher: Matcher, advisory: str, vendor: str, model: str, version: str | None,
-                     status: FindingStatus | None, cves: int) -> None:
+def test_handchecked(
+    matcher: Matcher,
+    advisory: str,
+    vendor: str,
+    model: str,
+    version: str | None,
+    status: FindingStatus | None,
+    cves: int,
+) -> None:
     findings = [f for f in matcher.match_triple(Triple(vendor, model, version)) if f.advisory == advisory]
     if status is None:
         assert [f for f in findings if f.status is not FindingStatus.NOT_AFFECTED] == []

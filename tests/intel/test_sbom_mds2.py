@@ -41,13 +41,25 @@ def test_sboms_match_known_cves(kb: KnowledgeBase) -> None:
 
 def test_spdx_sbom(tmp_path: Path, kb: KnowledgeBase) -> None:
     doc = {
-        "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "pump-fw",
-        "documentDescribes": ["SPDXRef-pump"], "creationInfo": {"created": "2024-01-01T00:00:00Z"},
+        "spdxVersion": "SPDX-2.3",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": "pump-fw",
+        "documentDescribes": ["SPDXRef-pump"],
+        "creationInfo": {"created": "2024-01-01T00:00:00Z"},
         "packages": [
             {"SPDXID": "SPDXRef-pump", "name": "Infusion Pump X", "supplier": "Organization: ACME Medical"},
-            {"SPDXID": "SPDXRef-wolf", "name": "wolfssl", "versionInfo": "5.1.0",
-             "externalRefs": [{"referenceCategory": "SECURITY", "referenceType": "cpe23Type",
-                               "referenceLocator": "cpe:2.3:a:wolfssl:wolfssl:5.1.0:*:*:*:*:*:*:*"}]},
+            {
+                "SPDXID": "SPDXRef-wolf",
+                "name": "wolfssl",
+                "versionInfo": "5.1.0",
+                "externalRefs": [
+                    {
+                        "referenceCategory": "SECURITY",
+                        "referenceType": "cpe23Type",
+                        "referenceLocator": "cpe:2.3:a:wolfssl:wolfssl:5.1.0:*:*:*:*:*:*:*",
+                    }
+                ],
+            },
         ],
     }
     path = tmp_path / "pump.spdx.json"

@@ -110,8 +110,10 @@ def test_spec_parser_gives_a_range_or_a_clear_error(text: str, observed: str | N
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["<", "<=", ">", ">=", "=", "!=", ""]), min_size=1, max_size=4),
-       st.lists(versions, min_size=4, max_size=4))
+@given(
+    st.lists(st.sampled_from(["<", "<=", ">", ">=", "=", "!=", ""]), min_size=1, max_size=4),
+    st.lists(versions, min_size=4, max_size=4),
+)
 def test_vers_constraints_parse_or_fail_cleanly(ops: list[str], vs: list[str]) -> None:
     text = "vers:generic/" + "|".join(f"{op}{v}" for op, v in zip(ops, vs, strict=False))
     try:

@@ -26,8 +26,14 @@ def _matcher(name: str, schema_dir: Path) -> Matcher:
         ("2022-evd-uc-01-ui-001", "GHI", "17.4", FindingStatus.POSSIBLY_AFFECTED, FindingStatus.POSSIBLY_AFFECTED),
     ],
 )
-def test_vex_status_is_honoured(csaf_schema_dir: Path, name: str, product: str, version: str,
-                                status: FindingStatus, unknown_version: FindingStatus | None) -> None:
+def test_vex_status_is_honoured(
+    csaf_schema_dir: Path,
+    name: str,
+    product: str,
+    version: str,
+    status: FindingStatus,
+    unknown_version: FindingStatus | None,
+) -> None:
     matcher = _matcher(name, csaf_schema_dir)
     findings = matcher.match_triple(Triple("Example Company", product, version))
     assert [(f.cve, f.status) for f in findings] == [("CVE-2021-44228", status)]

@@ -42,9 +42,7 @@ class ComponentMatcher:
     """Matches SBOM components against CPE-bearing advisories (NVD)."""
 
     def __init__(self, advisories: Iterable[Advisory]) -> None:
-        cpe_advisories = [
-            a for a in advisories if any(c.cpe for v in a.vulnerabilities for c in v.conditions)
-        ]
+        cpe_advisories = [a for a in advisories if any(c.cpe for v in a.vulnerabilities for c in v.conditions)]
         self.matcher = Matcher(cpe_advisories)
         self.by_product: dict[tuple[str, str], str] = {}
         self.products: dict[str, set[str]] = defaultdict(set)
@@ -68,8 +66,7 @@ class ComponentMatcher:
             findings = self.matcher.match_triple(Triple(vendor, key[1], version))
             label = f"{component.name} {version or '(version unknown)'}"
             return [
-                replace(f, component=label, explanation=f"SBOM component {label}: {f.explanation}")
-                for f in findings
+                replace(f, component=label, explanation=f"SBOM component {label}: {f.explanation}") for f in findings
             ]
         return []
 

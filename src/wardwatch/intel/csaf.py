@@ -117,9 +117,7 @@ class _TreeWalker:
             spec = parse_spec(prod.version)
         except VersionSpecError as exc:
             kind = "version range" if prod.form is VersionForm.RANGE else "product version"
-            self.batch.problem(
-                prod.json_path, f"{kind} not interpretable ({exc}); compared as text", prod.version
-            )
+            self.batch.problem(prod.json_path, f"{kind} not interpretable ({exc}); compared as text", prod.version)
             return
         if spec.note and prod.form is VersionForm.RANGE:
             self.batch.problem(prod.json_path, f"version range words ignored: {spec.note}", prod.version)
@@ -173,9 +171,7 @@ def _scores(vuln: dict[str, Any], where: str, batch: ImportBatch) -> tuple[CvssS
             vector = block.get("vectorString")
             parsed = score_from_vector(vector) if isinstance(vector, str) else None
             if parsed is None:
-                batch.problem(
-                    f"{where}.scores[{j}].{key}.vectorString", "CVSS vector not interpretable", vector
-                )
+                batch.problem(f"{where}.scores[{j}].{key}.vectorString", "CVSS vector not interpretable", vector)
                 continue
             out.append(parsed)
     return tuple(out)
@@ -187,9 +183,7 @@ def _remediations(vuln: dict[str, Any], where: str, batch: ImportBatch) -> tuple
         try:
             category = RemediationCategory(rem["category"])
         except ValueError:
-            batch.problem(
-                f"{where}.remediations[{j}].category", "unknown remediation category", rem["category"]
-            )
+            batch.problem(f"{where}.remediations[{j}].category", "unknown remediation category", rem["category"])
             continue
         url = rem.get("url") if isinstance(rem.get("url"), str) else None
         ids = tuple(x for x in rem.get("product_ids", []) or [] if isinstance(x, str))
@@ -227,9 +221,7 @@ def _vulnerability(
     raw_cwe = vuln.get("cwe")
     cwe: dict[str, Any] = raw_cwe if isinstance(raw_cwe, dict) else {}
     threats = tuple(
-        f"{t.get('category', '')}: {t.get('details', '')}"
-        for t in vuln.get("threats", []) or []
-        if isinstance(t, dict)
+        f"{t.get('category', '')}: {t.get('details', '')}" for t in vuln.get("threats", []) or [] if isinstance(t, dict)
     )
     notes = tuple(str(n.get("text", ""))[:2000] for n in vuln.get("notes", []) or [] if isinstance(n, dict))
     return Vulnerability(
@@ -245,9 +237,7 @@ def _vulnerability(
     )
 
 
-def parse_document(
-    document: Any, path: Path | str, batch: ImportBatch, schema_dir: Path | None = None
-) -> Advisory:
+def parse_document(document: Any, path: Path | str, batch: ImportBatch, schema_dir: Path | None = None) -> Advisory:
     """Validate and convert one decoded CSAF document; raise ImportRejectedError when malformed."""
     mode, validate = load_validator(schema_dir)
     error = validate(document)

@@ -75,11 +75,7 @@ def _scores(containers: list[dict[str, Any]]) -> tuple[CvssScore, ...]:
     for container in containers:
         for metric in container.get("metrics", []) or []:
             for key, block in metric.items() if isinstance(metric, dict) else ():
-                if (
-                    key.startswith("cvssV")
-                    and isinstance(block, dict)
-                    and isinstance(block.get("vectorString"), str)
-                ):
+                if key.startswith("cvssV") and isinstance(block, dict) and isinstance(block.get("vectorString"), str):
                     score = score_from_vector(block["vectorString"])
                     if score is not None:
                         out.append(score)

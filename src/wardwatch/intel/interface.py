@@ -50,14 +50,7 @@ class ImportBatch:
     @property
     def size(self) -> int:
         """How many records the batch holds."""
-        return (
-            len(self.advisories)
-            + len(self.kev)
-            + len(self.epss)
-            + len(self.ssvc)
-            + len(self.sboms)
-            + len(self.mds2)
-        )
+        return len(self.advisories) + len(self.kev) + len(self.epss) + len(self.ssvc) + len(self.sboms) + len(self.mds2)
 
 
 class Importer(Protocol):
@@ -92,9 +85,7 @@ def require(obj: Any, key: str, kind: type | tuple[type, ...], path: Path | str,
     return value
 
 
-def optional(
-    obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path | str, where: str
-) -> Any:
+def optional(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path | str, where: str) -> Any:
     """``obj.get(key)`` checked to be of ``kind`` when present (``None`` when absent)."""
     if key not in obj or obj[key] is None:
         return None

@@ -92,14 +92,22 @@ class Matcher:
 
     def __init__(self, advisories: Iterable[Advisory]) -> None:
         self.by_vendor: dict[str, list[_Entry]] = defaultdict(list)
+        # per vendor: product-name token set → entries, and token → name sets holding it (pruning)
+        self._names: dict[str, dict[frozenset[str], list[_Entry]]] = defaultdict(lambda: defaultdict(list))
+        self._tokens: dict[str, dict[str, set[frozenset[str]]]] = defaultdict(lambda: defaultdict(set))
         for advisory in advisories:
             for vuln in advisory.vulnerabilities:
                 for cond in vuln.conditions:
                     entry = _entry(advisory, vuln, cond)
                     for key in vendor_keys(cond.vendor) if cond.vendor else ("",):
                         self.by_vendor[key].append(entry)
+                        for names in entry.names:
+                            self._names[key][names].append(entry)
+                            for token in names:
+                                self._tokens[key][token].add(names)
         self._cache: dict[Triple, list[Finding]] = {}
         self._vendor_cache: dict[str, tuple[str | None, str]] = {}
+        self._product_cache: dict[tuple[str, str, str], list[tuple[_Entry, float]]] = {}
 
     def _vendor(self, name: str) -> tuple[str | None, str]:
         if name not in self._vendor_cache:
@@ -111,6 +119,29 @@ class Matcher:
                 self._vendor_cache[name] = (close, "fuzzy")
         return self._vendor_cache[name]
 
+    def _products(self, key: str, vendor: str, model: str) -> list[tuple[_Entry, float]]:
+        """Entries of the vendor whose product equals the model or is of its family (cached)."""
+        cache_key = (key, vendor, model)
+        cached = self._product_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        model_tokens = product_tokens(model, vendor)
+        tokens = self._tokens.get(key, {})
+        candidates: set[frozenset[str]] = set()
+        for token in model_tokens:
+            candidates |= tokens.get(token, set())
+        best: dict[int, tuple[_Entry, float]] = {}
+        for names in candidates:
+            score = family_match(names, model_tokens)
+            if score <= 0.0:
+                continue
+            for entry in self._names[key][names]:
+                if id(entry) not in best or score > best[id(entry)][1]:
+                    best[id(entry)] = (entry, score)
+        result = list(best.values())
+        self._product_cache[cache_key] = result
+        return result
+
     def match_triple(self, triple: Triple) -> list[Finding]:
         """Findings (without device id) for one vendor/model/version; cached per triple."""
         cached = self._cache.get(triple)
@@ -119,12 +150,8 @@ class Matcher:
         key, how = self._vendor(triple.vendor)
         best: dict[tuple[str, str], tuple[tuple[float, int, int], Finding]] = {}
         if key is not None:
-            model_tokens = product_tokens(triple.model, triple.vendor)
             vendor_factor = 0.85 if how == "fuzzy" else 1.0
-            for entry in self.by_vendor[key]:
-                score = max((family_match(n, model_tokens) for n in entry.names), default=0.0)
-                if score <= 0.0:
-                    continue
+            for entry, score in self._products(key, triple.vendor, triple.model):
                 found = self._evaluate(entry, triple, score * vendor_factor, how)
                 if found is None:
                     continue
@@ -201,9 +228,7 @@ _WORDS = {
 }
 
 
-def _finding(
-    entry: _Entry, triple: Triple, status: FindingStatus, confidence: float, reason: MatchReason
-) -> Finding:
+def _finding(entry: _Entry, triple: Triple, status: FindingStatus, confidence: float, reason: MatchReason) -> Finding:
     vuln, cond = entry.vuln, entry.cond
     cvss = vuln.best_cvss
     observed = triple.version or "version unknown"

@@ -57,9 +57,7 @@ def profile_from_answers(answers: list[Mds2Answer]) -> dict[str, bool | None]:
     by_id = {a.question_id: a.answer for a in answers}
     profile = {cap: _yes_no(by_id.get(qid, "")) for cap, qid in CAPABILITIES.items()}
     remote = [profile["remote_service"], profile["remote_maintenance"], profile["remote_other"]]
-    profile["remote_access"] = (
-        True if True in remote else False if remote and all(r is False for r in remote) else None
-    )
+    profile["remote_access"] = True if True in remote else False if remote and all(r is False for r in remote) else None
     return profile
 
 
@@ -123,9 +121,7 @@ class Mds2Importer:
             answer, note = _cell(cells, cols[2]), _cell(cells, cols[3])
             if answer == "" and note.casefold().startswith("see note"):
                 answer = "See Note"
-            if answer.casefold() not in ("yes", "no", "n/a", "see note", "see notes") and not qid.startswith(
-                "DOC"
-            ):
+            if answer.casefold() not in ("yes", "no", "n/a", "see note", "see notes") and not qid.startswith("DOC"):
                 batch.problem(f"{ws.title}!row {r}", f"answer of {qid} is not Yes/No/N/A/See Note", answer)
             answers.append(Mds2Answer(qid, _cell(cells, cols[1]), answer, "" if note == "__" else note))
         if cols is None:

@@ -138,9 +138,7 @@ class NvdImporter:
                 raise reject(path, "$", f"not JSON: {exc}") from exc
         batch = ImportBatch(source=self.name, file=str(path))
         items = require(document, "vulnerabilities", list, path, "$")
-        batch.feed_timestamp = (
-            document.get("timestamp") if isinstance(document.get("timestamp"), str) else None
-        )
+        batch.feed_timestamp = document.get("timestamp") if isinstance(document.get("timestamp"), str) else None
         for i, item in enumerate(items):
             batch.advisories.append(parse_cve(item, path, f"$.vulnerabilities[{i}]", batch))
         return batch

@@ -93,9 +93,7 @@ def parse_spdx(doc: dict[str, Any], path: Path, vendor: str | None, model: str |
             device_name, device_vendor = name, supplier
             continue
         components.append(
-            SbomComponent(
-                name, pkg.get("versionInfo") or None, purl, cpe, supplier, str(pkg.get("SPDXID", ""))
-            )
+            SbomComponent(name, pkg.get("versionInfo") or None, purl, cpe, supplier, str(pkg.get("SPDXID", "")))
         )
     return Sbom(
         vendor or device_vendor,
@@ -117,9 +115,7 @@ class SbomImporter:
 
     def sniff(self, path: Path, head: bytes, document: Any | None) -> bool:
         """``bomFormat: CycloneDX`` or an ``spdxVersion`` member."""
-        return isinstance(document, dict) and (
-            document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document
-        )
+        return isinstance(document, dict) and (document.get("bomFormat") == "CycloneDX" or "spdxVersion" in document)
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:
         """The SBOM with its components, attached to (vendor, model)."""

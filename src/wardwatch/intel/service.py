@@ -47,8 +47,7 @@ class ImportReport:
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
             "rejected": [{"file": f, "error": e} for f, e in self.rejected],
             "problems": [
-                {"file": p.file, "field": p.path, "message": p.message, "value": p.value}
-                for p in self.problems
+                {"file": p.file, "field": p.path, "message": p.message, "value": p.value} for p in self.problems
             ],
         }
 

@@ -136,9 +136,7 @@ class KnowledgeBase:
         ).scalar_one_or_none()
         if old is not None:
             vuln_ids = select(t.vulnerabilities.c.id).where(t.vulnerabilities.c.advisory_pk == old)
-            conn.execute(
-                delete(t.product_conditions).where(t.product_conditions.c.vulnerability_pk.in_(vuln_ids))
-            )
+            conn.execute(delete(t.product_conditions).where(t.product_conditions.c.vulnerability_pk.in_(vuln_ids)))
             conn.execute(delete(t.remediations).where(t.remediations.c.vulnerability_pk.in_(vuln_ids)))
             conn.execute(delete(t.vulnerabilities).where(t.vulnerabilities.c.advisory_pk == old))
             conn.execute(delete(t.advisories).where(t.advisories.c.id == old))
@@ -286,15 +284,11 @@ class KnowledgeBase:
             adv_rows = conn.execute(query).mappings().all()
             wanted = {r["id"] for r in adv_rows}
             vulns: dict[int, list[Any]] = defaultdict(list)
-            for row in conn.execute(
-                select(t.vulnerabilities).order_by(t.vulnerabilities.c.ordinal)
-            ).mappings():
+            for row in conn.execute(select(t.vulnerabilities).order_by(t.vulnerabilities.c.ordinal)).mappings():
                 if row["advisory_pk"] in wanted:
                     vulns[row["advisory_pk"]].append(row)
             conds: dict[int, list[ProductCondition]] = defaultdict(list)
-            for row in conn.execute(
-                select(t.product_conditions).order_by(t.product_conditions.c.id)
-            ).mappings():
+            for row in conn.execute(select(t.product_conditions).order_by(t.product_conditions.c.id)).mappings():
                 conds[row["vulnerability_pk"]].append(_condition(row))
             rems: dict[int, list[Remediation]] = defaultdict(list)
             for row in conn.execute(select(t.remediations).order_by(t.remediations.c.id)).mappings():
@@ -313,10 +307,7 @@ class KnowledgeBase:
                     cve=v["cve"],
                     title=v["title"],
                     cwe=v["cwe"],
-                    cvss=tuple(
-                        CvssScore(s["version"], s["vector"], s["base_score"], s["severity"])
-                        for s in v["cvss"]
-                    ),
+                    cvss=tuple(CvssScore(s["version"], s["vector"], s["base_score"], s["severity"]) for s in v["cvss"]),
                     conditions=tuple(conds.get(v["id"], ())),
                     remediations=tuple(rems.get(v["id"], ())),
                     threats=tuple(v["threats"]),
@@ -365,9 +356,7 @@ class KnowledgeBase:
                 [None] if cves is None else [cves[i : i + 500] for i in range(0, len(cves), 500)]
             )
             for chunk in chunks:
-                query = (
-                    select(t.epss) if chunk is None else select(t.epss).where(t.epss.c.cve.in_(list(chunk)))
-                )
+                query = select(t.epss) if chunk is None else select(t.epss).where(t.epss.c.cve.in_(list(chunk)))
                 for r in conn.execute(query).mappings():
                     out[r["cve"]] = EpssScore(r["cve"], r["epss"], r["percentile"], r["date"])
             return out
@@ -412,9 +401,7 @@ class KnowledgeBase:
         with self.engine.connect() as conn:
             answers: dict[int, list[Mds2Answer]] = defaultdict(list)
             for r in conn.execute(select(t.mds2_answers).order_by(t.mds2_answers.c.id)).mappings():
-                answers[r["profile_pk"]].append(
-                    Mds2Answer(r["question_id"], r["question"], r["answer"], r["note"])
-                )
+                answers[r["profile_pk"]].append(Mds2Answer(r["question_id"], r["question"], r["answer"], r["note"]))
             return [
                 Mds2Profile(r["vendor"], r["model"], tuple(answers[r["id"]]), dict(r["capabilities"]))
                 for r in conn.execute(select(t.mds2_profiles)).mappings()
