@@ -1,0 +1,1 @@
+"""Alerting: the alert store and the notifiers that deliver alerts (issue 7; lifecycle in issue 9)."""

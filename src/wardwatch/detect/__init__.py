@@ -1,0 +1,1 @@
+"""Detection: rules over flows and Observations that raise alerts (issue 7)."""

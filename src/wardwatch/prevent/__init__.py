@@ -1,0 +1,1 @@
+"""Prevention: baselines, segmentation policy, exporters, replay and enforcement (issue 7)."""
