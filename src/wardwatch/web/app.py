@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -43,7 +44,8 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
     app.state.access = AccessStore(app.state.services.engine)
     app.state.access.create_schema()
     app.state.throttle = LoginThrottle()
-    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    app.state.templates = Jinja2Templates(env=env)
     app.add_middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
                        session_cookie="wardwatch_session", same_site="lax", https_only=https_only,
                        max_age=12 * 3600)
@@ -64,9 +66,15 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
             return RedirectResponse(exc.headers["Location"], status_code=303)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
-    from wardwatch.web.routes import api_devices, api_misc, pages
+    from wardwatch.web.routes import api_devices, api_misc, imports, pages, problems, reports
 
+    app.include_router(imports.router)  # before pages: /devices/import is not /devices/{device_id}
+    app.include_router(imports.api)
     app.include_router(pages.router)
     app.include_router(api_devices.router)
     app.include_router(api_misc.router)
+    app.include_router(reports.router)
+    app.include_router(reports.api)
+    app.include_router(problems.router)
+    app.include_router(problems.api)
     return app

@@ -31,6 +31,8 @@ def nav_for(user: User | None) -> list[dict[str, str]]:
         items.append({"href": "/alerts", "label": "Alerts"})
     if allowed(user.role, Permission.reports_read):
         items.append({"href": "/reports", "label": "Reports"})
+    if allowed(user.role, Permission.devices_write):
+        items.append({"href": "/devices/import", "label": "Import"})
     return items
 
 

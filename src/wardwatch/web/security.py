@@ -143,6 +143,7 @@ def require(permission: Permission) -> Callable[[User], User]:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"token scope lacks {permission.value}")
         return user
 
+    check.permission = permission  # type: ignore[attr-defined]  # read by routes.declared_permission
     return check
 
 

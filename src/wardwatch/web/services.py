@@ -82,6 +82,18 @@ class Extensions:
     def alerts_for(self, device_id: int) -> list[dict[str, Any]]:
         return []
 
+    def all_findings(self, departments: tuple[str, ...] | None) -> list[dict[str, Any]] | None:
+        """Every finding in scope as flat dicts, or None when findings are not computed."""
+        return None
+
+    def plan(self) -> list[dict[str, Any]] | None:
+        """The remediation plan's actions as flat dicts, or None when no plan was made."""
+        return None
+
+    def risk_by(self, attribute: str, departments: tuple[str, ...] | None) -> list[tuple[str, float, int]] | None:
+        """(group, mean score, devices) of risk grouped by an attribute, or None when not computed."""
+        return None
+
 
 class WebServices:
     """The inventory and friends, as the web layer needs them."""
@@ -96,9 +108,10 @@ class WebServices:
     def open(cls, url: str) -> WebServices:
         """Services on the inventory at ``url`` (migrated)."""
         from wardwatch.inventory.repository import Inventory
+        from wardwatch.web.extensions import TableExtensions
 
         inventory = Inventory.open(url)
-        return cls(inventory.engine, inventory)
+        return cls(inventory.engine, inventory, TableExtensions(inventory.engine))
 
     # -- devices -------------------------------------------------------------------------------------
     def list_devices(self, query: DeviceQuery) -> tuple[int, list[Device]]:
@@ -109,8 +122,10 @@ class WebServices:
 
     def load(self, ids: Sequence[int]) -> list[Device]:
         """Full devices for ``ids``, in that order."""
-        loaded = self.inventory.devices_by_ids(list(ids))
-        return [loaded[i] for i in ids if i in loaded]
+        from wardwatch.inventory.read import load_devices
+
+        with self.engine.connect() as conn:
+            return load_devices(conn, list(ids))
 
     def get_device(self, device_id: int, departments: tuple[str, ...] | None) -> Device:
         """One device, if the viewer's department scope allows it (NotFoundError otherwise)."""
@@ -172,7 +187,8 @@ class WebServices:
                 continue
             entry = peers.setdefault(peer, {"bytes": 0, "labels": set()})
             entry["bytes"] += flow.bytes
-            port = f"{flow.app or ('tcp' if flow.proto == 6 else 'udp' if flow.proto == 17 else flow.proto)}/{flow.dst_port}"
+            transport = "tcp" if flow.proto == 6 else "udp" if flow.proto == 17 else str(flow.proto)
+            port = f"{flow.app or transport}/{flow.dst_port}"
             entry["labels"].add(port)
         top = sorted(peers.items(), key=lambda kv: -kv[1]["bytes"])[:limit]
         me = device.value("hostname") or device.mac or (device.ips[0] if device.ips else "device")

@@ -70,7 +70,7 @@ class AccessStore:
             user_id = conn.execute(t.users.insert().values(
                 username=username, role=role.value, disabled=False, created_at=time.time(),
                 password_hash=hash_password(password) if password is not None else None,
-            )).inserted_primary_key[0]
+            )).inserted_primary_key[0]  # type: ignore[index]
             if depts:
                 conn.execute(t.user_departments.insert(), [{"user_id": user_id, "department": d} for d in depts])
             self._audit(conn, actor, "user.add", username, {"role": role.value, "departments": list(depts)})
