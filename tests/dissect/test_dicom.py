@@ -221,6 +221,7 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.filterwarnings("error")  # pydicom must never warn (its warnings quote values)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(client=mutated(SEEDS), server=mutated(SERVER_SEEDS))
 def test_fuzz_mutated(client: bytes, server: bytes) -> None:

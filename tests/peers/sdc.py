@@ -106,11 +106,11 @@ def run_scenario(mdib_path: Path, sentinel_port: int) -> None:
         consumer = SdcConsumer.from_wsd_service(service, ssl_context_container=None)
         actions = [a for a in vars(SdcV1Definitions.Actions).values() if isinstance(a, str) and "/" in a]
         consumer.start_all(not_subscribed_actions=actions)  # GetMetadata, no subscriptions
-        ConsumerMdib(consumer).init_mdib()  # GetMdib  # type: ignore[no-untyped-call]
+        ConsumerMdib(consumer).init_mdib()  # type: ignore[no-untyped-call]  # GetMdib
         consumer.stop_all(unsubscribe=False)
     finally:
         provider.stop_all()
-        provider_wsd.stop()  # Bye  # type: ignore[no-untyped-call]
+        provider_wsd.stop()  # type: ignore[no-untyped-call]  # Bye
         consumer_wsd.stop()  # type: ignore[no-untyped-call]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(SENTINEL, ("127.0.0.1", sentinel_port))

@@ -55,18 +55,26 @@ def _group_0000(tag: BaseTag, vr: str | None, length: int) -> bool:
     return tag.group != 0x0000
 
 
+def _raw_value(element: object) -> bytes:
+    """The undecoded value bytes of a pydicom raw element (``b""`` when absent or not raw)."""
+    value = getattr(element, "value", None)
+    return value if isinstance(value, bytes) else b""
+
+
 def decode_command(raw: bytes, context_id: int) -> Command | None:
     """Decode one reassembled command set; ``None`` when it is not a readable command."""
     if not raw or len(raw) > MAX_COMMAND:
         return None
     try:
         ds = read_dataset(BytesIO(raw), True, True, stop_when=_group_0000)
-        field_elem = ds.get(_TAG_COMMAND_FIELD)
-        if field_elem is None or not isinstance(field_elem.value, int):
+        # Raw elements only (get_item does not convert): no value validation, so pydicom never warns
+        # or logs a value; we decode the two we need ourselves (US and UI, PS3.5 §6.2).
+        field_raw = _raw_value(ds.get_item(_TAG_COMMAND_FIELD))
+        if len(field_raw) != 2:
             return None
-        field = int(field_elem.value)
-        sop = ds.get(_TAG_AFFECTED_SOP) or ds.get(_TAG_REQUESTED_SOP)
-        sop_class = str(sop.value) if sop is not None and isinstance(sop.value, str) else ""
+        field = int.from_bytes(field_raw, "little")
+        sop_raw = _raw_value(ds.get_item(_TAG_AFFECTED_SOP)) or _raw_value(ds.get_item(_TAG_REQUESTED_SOP))
+        sop_class = sop_raw.decode("ascii", errors="replace")
     except Exception as exc:  # pydicom raises many types on hostile bytes; a command is only skipped
         log.debug("DIMSE command set not decodable: %s", type(exc).__name__)
         return None
