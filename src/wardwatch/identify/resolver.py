@@ -35,7 +35,6 @@ from wardwatch.identify.ownership import (
     ADDRESS_VALUE_KINDS,
     OwnerTimeline,
     build_timelines,
-    normalize_ip,
     proves_ownership,
 )
 from wardwatch.identify.state import DeviceState, FactState, IpState
@@ -77,6 +76,8 @@ class StateStore(Protocol):
     """Where device states live between batches."""
 
     def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]: ...
+
+    def load_attributes(self, states: Collection[DeviceState]) -> None: ...
 
     def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]: ...
 
@@ -143,11 +144,16 @@ class Resolver:
             return None
         if raw in self._ip_cache:
             return self._ip_cache[raw]
-        ip = normalize_ip(raw)
-        if ip is not None:
-            address = ipaddress.ip_address(ip)
-            if address.is_multicast or address.is_unspecified or ip == "255.255.255.255":
-                ip = None
+        ip: str | None
+        try:
+            address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(raw.strip())
+        except ValueError:
+            ip = None
+        else:
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            broadcast = isinstance(address, ipaddress.IPv4Address) and address.packed == b"\xff\xff\xff\xff"
+            ip = None if address.is_multicast or address.is_unspecified or broadcast else str(address)
         if len(self._ip_cache) < 1 << 18:
             self._ip_cache[raw] = ip
         return ip
@@ -218,9 +224,12 @@ class Resolver:
         self._merge_ip_devices(chunk_timelines, timelines, merge_sources, states, touched, result)
         self._fold(routed, states, touched, result)
         self._apply_ownership(chunk_timelines, timelines, db_owners, states, touched)
-        for state in touched.values():
-            if state.facts_changed or state.id is None:
-                self._derive(state)
+        deriving = [s for s in touched.values() if s.facts_changed or s.id is None]
+        lazy = [s for s in deriving if not s.attributes_loaded]
+        if lazy:
+            store.load_attributes(lazy)
+        for state in deriving:
+            self._derive(state)
         for state in touched.values():
             result.history_events += len(state.history)
             if state.id is not None and (

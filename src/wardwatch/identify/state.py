@@ -101,6 +101,7 @@ class DeviceState:
     removed_attributes: set[str] = field(default_factory=set)
     dirty: bool = True
     facts_changed: bool = False
+    attributes_loaded: bool = True  # a store may defer loading attributes until they are needed
 
     def see(self, ts: float) -> None:
         """Widen the device's first/last seen."""
@@ -137,6 +138,9 @@ class MemoryStore:
     def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]:
         """States of the known devices among ``keys``."""
         return {key: self.devices[key] for key in keys if key in self.devices}
+
+    def load_attributes(self, states: Collection[DeviceState]) -> None:
+        """Attributes are always in memory here."""
 
     def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]:
         """Current MAC-keyed owner (key, last seen) of each (sensor, ip)."""

@@ -6,6 +6,7 @@ write one ``executemany`` per table and kind of change, inside the caller's tran
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -41,6 +42,41 @@ def upsert(conn: sa.Connection, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
+def _placeholder(conn: sa.Connection) -> str:
+    return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
+
+
+def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *,
+                upsert_on: Sequence[str] = ()) -> None:
+    """Plain DBAPI ``executemany`` of an INSERT (optionally ``ON CONFLICT ... DO UPDATE`` of the other
+    columns, same syntax on SQLite and PostgreSQL): several times faster than per-row SQL compilation."""
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    mark = _placeholder(conn)
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    if upsert_on:
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_on)
+        sql += f" ON CONFLICT ({', '.join(quote(c) for c in upsert_on)}) DO UPDATE SET {updates}"
+    for batch in chunks(rows, 20_000):
+        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in batch])
+
+
+def update_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """DBAPI ``executemany`` of ``UPDATE table SET <other columns> WHERE id = :id``."""
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    columns = [c for c in rows[0] if c != "id"]
+    mark = _placeholder(conn)
+    sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)} "
+           f"WHERE id = {mark}")
+    for batch in chunks(rows, 20_000):
+        conn.exec_driver_sql(sql, [(*(row[c] for c in columns), row["id"]) for row in batch])
+
+
 def attribute_from_row(name: str, value: str, confidence: float, source: str, evidence: Any) -> Attribute:
     """Domain Attribute from its stored columns."""
     items = tuple(
@@ -52,12 +88,12 @@ def attribute_from_row(name: str, value: str, confidence: float, source: str, ev
                      source=AttributeSource(source))
 
 
-def evidence_json(attribute: Attribute) -> list[dict[str, Any]]:
-    """JSON-ready evidence list of an attribute."""
-    return [
+def evidence_json(attribute: Attribute) -> str:
+    """JSON text of the evidence list of an attribute (stored in the JSON column)."""
+    return json.dumps([
         {"kind": e.kind, "value": e.value, "ts": e.ts, "sensor": e.sensor, "excerpt": e.excerpt, "rule": e.rule}
         for e in attribute.evidence
-    ]
+    ], ensure_ascii=False)
 
 
 class DbStore:
@@ -92,17 +128,28 @@ class DbStore:
 
     def _fill(self, states: Sequence[DeviceState]) -> None:
         by_id = {s.id: s for s in states if s.id is not None}
+        f, i = t.facts.c, t.device_ips.c
+        fact_columns = (f.device_id, f.kind, f.value, f.first_seen, f.last_seen, f.count, f.sensor, f.excerpt,
+                        f.confidence, f.source, f.id)
         for batch in chunks(sorted(by_id)):
-            for f in self.conn.execute(sa.select(t.facts).where(t.facts.c.device_id.in_(batch))):
-                by_id[f.device_id].facts[(f.kind, f.value)] = FactState(
-                    f.kind, f.value, f.first_seen, f.last_seen, f._mapping["count"], f.sensor, f.excerpt, f.confidence,
-                    f.source, id=f.id, dirty=False)
-            for i in self.conn.execute(sa.select(t.device_ips).where(t.device_ips.c.device_id.in_(batch))):
-                by_id[i.device_id].ips[(i.sensor, i.ip)] = IpState(i.sensor, i.ip, i.first_seen, i.last_seen,
-                                                                   id=i.id, dirty=False)
-            for a in self.conn.execute(sa.select(t.attributes).where(t.attributes.c.device_id.in_(batch))):
-                by_id[a.device_id].attributes[a.name] = attribute_from_row(a.name, a.value, a.confidence,
-                                                                           a.source, a.evidence)
+            for row in self.conn.execute(sa.select(*fact_columns).where(f.device_id.in_(batch))):
+                by_id[row[0]].facts[(row[1], row[2])] = FactState(*row[1:10], id=row[10], dirty=False)
+            ip_columns = (i.device_id, i.sensor, i.ip, i.first_seen, i.last_seen, i.id)
+            for ip_row in self.conn.execute(sa.select(*ip_columns).where(i.device_id.in_(batch))):
+                by_id[ip_row[0]].ips[(ip_row[1], ip_row[2])] = IpState(*ip_row[1:5], id=ip_row[5], dirty=False)
+        for state in by_id.values():
+            state.attributes_loaded = False
+
+    def load_attributes(self, states: Collection[DeviceState]) -> None:
+        """Load the stored attributes (the incumbents) of ``states``; only deriving needs them."""
+        by_id = {s.id: s for s in states if s.id is not None and not s.attributes_loaded}
+        a = t.attributes.c
+        columns = (a.device_id, a.name, a.value, a.confidence, a.source, a.evidence)
+        for batch in chunks(sorted(by_id)):
+            for row in self.conn.execute(sa.select(*columns).where(a.device_id.in_(batch))):
+                by_id[row[0]].attributes[row[1]] = attribute_from_row(*row[1:])
+        for state in by_id.values():
+            state.attributes_loaded = True
 
     def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]:
         """Current MAC-keyed owner (key, last seen) of each (sensor, ip)."""
@@ -137,22 +184,14 @@ class DbStore:
                                                       sort_by_parameter_order=True)
                 for device_id, key in conn.execute(stmt, batch):
                     by_key[key].id = device_id
-        updated = [{"b_id": s.id, "key": s.key, "mac": s.mac, "first_seen": s.first_seen,
-                    "last_seen": s.last_seen} for s in states if s.dirty and id(s) not in fresh]
-        if updated:
-            conn.execute(
-                sa.update(t.devices).where(t.devices.c.id == sa.bindparam("b_id")).values(
-                    key=sa.bindparam("key"), mac=sa.bindparam("mac"), first_seen=sa.bindparam("first_seen"),
-                    last_seen=sa.bindparam("last_seen")),
-                updated,
-            )
+        update_many(conn, t.devices, [{"id": s.id, "key": s.key, "mac": s.mac, "first_seen": s.first_seen,
+                                       "last_seen": s.last_seen} for s in states if s.dirty and id(s) not in fresh])
         self._write_facts(states)
         self._write_ips(states)
         self._write_attributes(states)
         history = [{"device_id": s.id, "ts": h.ts, "kind": h.kind, "attribute": h.attribute, "old": h.old,
                     "new": h.new, "evidence": h.evidence[:300]} for s in states for h in s.history]
-        for batch in chunks(history):
-            conn.execute(sa.insert(t.history), batch)
+        insert_many(conn, t.history, history)
 
     def _absorb(self, states: Sequence[DeviceState]) -> None:
         for state in states:
@@ -175,17 +214,10 @@ class DbStore:
                                     "last_seen": f.last_seen, "count": f.count, "sensor": f.sensor,
                                     "excerpt": f.excerpt[:200], "confidence": f.confidence, "source": f.source})
                 elif f.dirty:
-                    updates.append({"b_id": f.id, "first_seen": f.first_seen, "last_seen": f.last_seen,
+                    updates.append({"id": f.id, "first_seen": f.first_seen, "last_seen": f.last_seen,
                                     "count": f.count, "confidence": f.confidence})
-        for batch in chunks(inserts, 20_000):
-            self.conn.execute(sa.insert(t.facts), batch)
-        for batch in chunks(updates, 20_000):
-            self.conn.execute(
-                sa.update(t.facts).where(t.facts.c.id == sa.bindparam("b_id")).values(
-                    first_seen=sa.bindparam("first_seen"), last_seen=sa.bindparam("last_seen"),
-                    count=sa.bindparam("count"), confidence=sa.bindparam("confidence")),
-                batch,
-            )
+        insert_many(self.conn, t.facts, inserts)
+        update_many(self.conn, t.facts, updates)
 
     def _write_ips(self, states: Sequence[DeviceState]) -> None:
         gone = [i for s in states for i in s.removed_ip_ids]
@@ -200,15 +232,9 @@ class DbStore:
                     inserts.append({"device_id": s.id, "sensor": i.sensor, "ip": i.ip, "version": version,
                                     "ip_hex": hexed, "first_seen": i.first_seen, "last_seen": i.last_seen})
                 elif i.dirty:
-                    updates.append({"b_id": i.id, "first_seen": i.first_seen, "last_seen": i.last_seen})
-        for batch in chunks(inserts, 20_000):
-            self.conn.execute(sa.insert(t.device_ips), batch)
-        for batch in chunks(updates, 20_000):
-            self.conn.execute(
-                sa.update(t.device_ips).where(t.device_ips.c.id == sa.bindparam("b_id")).values(
-                    first_seen=sa.bindparam("first_seen"), last_seen=sa.bindparam("last_seen")),
-                batch,
-            )
+                    updates.append({"id": i.id, "first_seen": i.first_seen, "last_seen": i.last_seen})
+        insert_many(self.conn, t.device_ips, inserts)
+        update_many(self.conn, t.device_ips, updates)
 
     def _write_attributes(self, states: Sequence[DeviceState]) -> None:
         removed = [{"d": s.id, "n": name} for s in states for name in s.removed_attributes]
@@ -222,13 +248,4 @@ class DbStore:
                  "confidence": s.attributes[name].confidence, "source": str(s.attributes[name].source),
                  "evidence": evidence_json(s.attributes[name])}
                 for s in states for name in sorted(s.changed_attributes) if name in s.attributes]
-        if not rows:
-            return
-        stmt = upsert(self.conn, t.attributes)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.attributes.c.device_id, t.attributes.c.name],
-            set_={"value": stmt.excluded.value, "confidence": stmt.excluded.confidence,
-                  "source": stmt.excluded.source, "evidence": stmt.excluded.evidence},
-        )
-        for batch in chunks(rows, 20_000):
-            self.conn.execute(stmt, batch)
+        insert_many(self.conn, t.attributes, rows, upsert_on=("device_id", "name"))
