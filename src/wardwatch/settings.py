@@ -54,19 +54,19 @@ class _Frozen(BaseModel):
 class CaptureSettings(_Frozen):
     """Budgets of the capture engine (bounded memory whatever the input)."""
 
-    stream_budget: int = Field(4096, ge=0, description="bytes per TCP flow direction handed to dissectors")
-    max_flows: int = Field(1_000_000, ge=1, description="flows kept in the flow table at once")
-    flow_timeout: float = Field(120.0, gt=0, description="seconds of silence that end a flow")
-    max_packet_errors: int = Field(1_000_000, ge=0, description="skipped records before giving up")
+    stream_budget: int = Field(default=4096, ge=0, description="bytes per TCP flow direction for dissectors")
+    max_flows: int = Field(default=1_000_000, ge=1, description="flows kept in the flow table at once")
+    flow_timeout: float = Field(default=120.0, gt=0, description="seconds of silence that end a flow")
+    max_packet_errors: int = Field(default=1_000_000, ge=0, description="skipped records before giving up")
 
 
 class IdentifySettings(_Frozen):
     """Identity resolution knobs."""
 
     local_networks: tuple[str, ...] = Field(
-        (), description="CIDRs whose addresses may become IP-keyed devices; empty means every address"
+        default=(), description="CIDRs whose addresses may become IP-keyed devices; empty means every address"
     )
-    evidence_cap: int = Field(20, ge=1, description="evidence entries kept per attribute")
+    evidence_cap: int = Field(default=20, ge=1, description="evidence entries kept per attribute")
 
     @field_validator("local_networks", mode="before")
     @classmethod
@@ -84,8 +84,8 @@ class Settings(BaseModel):
 
     database_url: str = Field(default_factory=default_database_url)
     sensor: str = "local"
-    capture: CaptureSettings = CaptureSettings()
-    identify: IdentifySettings = IdentifySettings()
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    identify: IdentifySettings = Field(default_factory=IdentifySettings)
 
     @classmethod
     def load(
@@ -101,7 +101,7 @@ class Settings(BaseModel):
         path = config_file
         if path is None:
             explicit = env.get(f"{ENV_PREFIX}CONFIG")
-            path = Path(explicit) if explicit else default_config_path()
+            path = Path(explicit) if explicit else Path(platformdirs.user_config_dir(APP_NAME)) / "wardwatch.toml"
             if not explicit and not path.exists():
                 path = None
         if path is not None:
