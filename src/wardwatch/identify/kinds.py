@@ -78,6 +78,9 @@ KINDS: dict[str, tuple[Mapping, ...]] = {
     "mdns.txt.firmware": _m("firmware", 0.6),
     # NetBIOS name service (RFC 1002 §4.2), SMB (MS-SMB2 §2.2.4, MS-SMB §2.2.4.5)
     "netbios.name": _m("hostname", 0.7, _netbios),
+    "netbios.hostname": _m("hostname", 0.7, _netbios),
+    "smb.dns_computer_name": _m("hostname", 0.75, _host_label),
+    "smb.os_version": _m("os", 0.6),
     "smb.native_os": _m("os", 0.7),
     "smb.os": _m("os", 0.7),
     "smb.hostname": _m("hostname", 0.7),
@@ -100,11 +103,16 @@ KINDS: dict[str, tuple[Mapping, ...]] = {
     "snmp.sysname": _m("hostname", 0.8, _host_label),
     "snmp.sysdescr": _m("os", 0.65),
     "snmp.sysobjectid": _m("sys_object_id", 0.9),
+    "snmp.syslocation": _m("location", 0.6),
+    "snmp.syscontact": _m("owner", 0.4),
     # SSDP / UPnP Device Architecture 2.0 §1, §2.3 (device description)
     "ssdp.server": _m("os", 0.5),
     "ssdp.manufacturer": _m("vendor", 0.7),
     "ssdp.model_name": _m("model", 0.7),
     "ssdp.friendly_name": _m("hostname", 0.5),
+    "ssdp.user_agent": _m("software", 0.4),
+    # IEEE 11073 SDC (DPWS discovery and MDIB metadata)
+    "sdc.friendly_name": _m("hostname", 0.5),
     # HTTP (RFC 9110 §10.1.5 User-Agent, §10.2.4 Server)
     "http.user_agent": _m("software", 0.4),
     "http.server": _m("software", 0.5),
@@ -149,6 +157,7 @@ SUFFIXES: dict[str, tuple[Mapping, ...]] = {
     "firmware_version": _m("firmware", 0.75),
     "firmware_revision": _m("firmware", 0.75),
     "software_version": _m("software", 0.6),
+    "hardware_version": _m("hardware", 0.7),
     "os": _m("os", 0.6),
     "ae_title": _m("ae_title", 0.75),
     "modality": _m("modality", 0.75),

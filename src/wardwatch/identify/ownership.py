@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 #: Kind prefixes whose (mac, ip) pair proves ownership (rule 1 and 2 above).
@@ -99,19 +99,34 @@ class OwnerTimeline:
         return self.keys[-1], self.times[-1]
 
 
-def build_timelines(events: Iterable[tuple[str, str, float, str]]) -> dict[tuple[str, str], OwnerTimeline]:
-    """Timelines from (sensor, ip, ts, key) events, collapsing each owner to its first and last time."""
-    spans: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+Spans = dict[tuple[str, str], dict[str, tuple[float, float]]]
+
+
+def collect_spans(events: Iterable[tuple[str, str, float, str]]) -> Spans:
+    """(sensor, ip) → owner key → (first, last) time it was shown to own the address."""
+    spans: Spans = {}
     for sensor, ip, ts, key in events:
         per_ip = spans.setdefault((sensor, ip), {})
         span = per_ip.get(key)
-        per_ip[key] = (ts, ts) if span is None else (min(span[0], ts), max(span[1], ts))
+        if span is None:
+            per_ip[key] = (ts, ts)
+        elif ts < span[0] or ts > span[1]:
+            per_ip[key] = (min(span[0], ts), max(span[1], ts))
+    return spans
+
+
+def build_timelines(spans: Spans, stored: Mapping[tuple[str, str], tuple[str, float]]
+                    ) -> dict[tuple[str, str], OwnerTimeline]:
+    """Owner timelines from batch ``spans`` plus the ``stored`` owner (key, last seen) of each address."""
     out: dict[tuple[str, str], OwnerTimeline] = {}
-    for pair, owners in spans.items():
+    for pair in spans.keys() | stored.keys():
         timeline = OwnerTimeline()
-        for key, (first, last) in owners.items():
+        for key, (first, last) in spans.get(pair, {}).items():
             timeline.add(first, key)
             if last != first:
                 timeline.add(last, key)
+        if pair in stored:
+            key, ts = stored[pair]
+            timeline.add(ts, key)
         out[pair] = timeline
     return out

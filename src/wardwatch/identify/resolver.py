@@ -34,7 +34,9 @@ from wardwatch.identify.oui import OuiRegistry, default_registry, normalize_mac
 from wardwatch.identify.ownership import (
     ADDRESS_VALUE_KINDS,
     OwnerTimeline,
+    Spans,
     build_timelines,
+    collect_spans,
     proves_ownership,
 )
 from wardwatch.identify.state import DeviceState, FactState, IpState
@@ -190,13 +192,11 @@ class Resolver:
                 if owned is not None:
                     events.append((obs.sensor, owned, obs.ts, f"mac:{mac}"))
 
-        chunk_timelines = build_timelines(events)
-        lookup_pairs = set(chunk_timelines)
+        chunk_spans = collect_spans(events)
+        lookup_pairs = set(chunk_spans)
         lookup_pairs.update((o.sensor, ip) for o, _m, ip in normalized if ip is not None)
         db_owners = store.ip_owners(lookup_pairs) if lookup_pairs else {}
-        timelines = build_timelines(
-            [*events, *((s, ip, ts, key) for (s, ip), (key, ts) in db_owners.items())]
-        )
+        timelines = build_timelines(chunk_spans, db_owners)
 
         routed: list[_Routed] = []
         for obs, mac, ip in normalized:
@@ -213,17 +213,17 @@ class Resolver:
                 result.skipped += 1
 
         wanted = {key for _o, key, _ip in routed}
-        merge_sources = {pair: f"ip:{pair[0]}/{pair[1]}" for pair in chunk_timelines}
+        merge_sources = {pair: f"ip:{pair[0]}/{pair[1]}" for pair in chunk_spans}
         transfers = {
             pair: db_owners[pair][0]
-            for pair, timeline in chunk_timelines.items()
+            for pair in chunk_spans
             if pair in db_owners and timelines[pair].latest()[0] != db_owners[pair][0]
         }
         states = store.load_devices(wanted | set(merge_sources.values()) | set(transfers.values()))
         touched: dict[str, DeviceState] = {}
-        self._merge_ip_devices(chunk_timelines, timelines, merge_sources, states, touched, result)
+        self._merge_ip_devices(chunk_spans, timelines, merge_sources, states, touched, result)
         self._fold(routed, states, touched, result)
-        self._apply_ownership(chunk_timelines, timelines, db_owners, states, touched)
+        self._apply_ownership(chunk_spans, timelines, db_owners, states, touched)
         deriving = [s for s in touched.values() if s.facts_changed or s.id is None]
         lazy = [s for s in deriving if not s.attributes_loaded]
         if lazy:
@@ -242,14 +242,14 @@ class Resolver:
 
     def _merge_ip_devices(
         self,
-        chunk_timelines: Mapping[tuple[str, str], OwnerTimeline],
+        chunk_spans: Spans,
         timelines: Mapping[tuple[str, str], OwnerTimeline],
         merge_sources: Mapping[tuple[str, str], str],
         states: dict[str, DeviceState],
         touched: dict[str, DeviceState],
         result: ResolveResult,
     ) -> None:
-        for pair in chunk_timelines:
+        for pair in chunk_spans:
             ip_key = merge_sources[pair]
             source = states.pop(ip_key, None)
             if source is None:
@@ -326,20 +326,20 @@ class Resolver:
 
     def _apply_ownership(
         self,
-        chunk_timelines: Mapping[tuple[str, str], OwnerTimeline],
+        chunk_spans: Spans,
         timelines: Mapping[tuple[str, str], OwnerTimeline],
         db_owners: Mapping[tuple[str, str], tuple[str, float]],
         states: dict[str, DeviceState],
         touched: dict[str, DeviceState],
     ) -> None:
-        for pair, chunk in chunk_timelines.items():
+        for pair, owners in chunk_spans.items():
             owner_key, _ts = timelines[pair].latest()
-            spans = [t for t, k in zip(chunk.times, chunk.keys, strict=True) if k == owner_key]
-            if not spans:
+            span = owners.get(owner_key)
+            if span is None:
                 continue  # the stored owner is newer than anything in this batch
             owner = states[owner_key]
             touched[owner_key] = owner
-            _own(owner, pair[0], pair[1], min(spans), max(spans))
+            _own(owner, pair[0], pair[1], span[0], span[1])
             previous = db_owners.get(pair)
             if previous is not None and previous[0] != owner_key and previous[0] in states:
                 old = states[previous[0]]
@@ -347,7 +347,7 @@ class Resolver:
                 if gone is not None:
                     if gone.id is not None:
                         old.removed_ip_ids.append(gone.id)
-                    old.history.append(HistoryEvent(ts=max(spans), kind="ip_removed", attribute="ip",
+                    old.history.append(HistoryEvent(ts=span[1], kind="ip_removed", attribute="ip",
                                                     old=pair[1], new=None,
                                                     evidence=f"now owned by {owner_key}"))
                     old.dirty = True
