@@ -188,3 +188,31 @@ def _merge(baseline: Baseline, flows: Iterable[FlowRecord], directory: DeviceDir
         for entry in flow_entries(flow, directory):
             current = entries.get(entry.key)
             entries[entry.key] = current.merged(entry) if current else entry
+
+
+#: Identities learned beside the flows: the AE titles and HL7 sending applications seen in the window.
+IDENTITY_KINDS = ("dicom.calling_ae", "dicom.called_ae", "hl7.sending_application")
+
+
+def add_identities(baseline: Baseline, items: Iterable[tuple[str, str, str, float, float]]) -> Baseline:
+    """Add (device key, kind, value, first seen, last seen) facts as ``fact``-scope entries.
+
+    Facts last seen before the window start are left out; a person can accept or reject them like
+    any learned entry (a rejected AE title is treated as unknown by detection).
+    """
+    for subject, kind, value, first, last in items:
+        if kind not in IDENTITY_KINDS or last < baseline.window_start:
+            continue
+        entry = BaselineEntry(scope="fact", subject=subject, direction="out", peer=f"{kind}={value}"[:200],
+                              peer_kind=kind, proto=0, port=0, flows=1, bytes_min=0, bytes_max=0, bytes_total=0,
+                              hours=hours_mask(first, min(last, first + DAY)), first_seen=first, last_seen=last)
+        current = baseline.entries.get(entry.key)
+        baseline.entries[entry.key] = current.merged(entry) if current else entry
+    return baseline
+
+
+def known_values(baseline: Baseline, kind: str) -> set[str]:
+    """Values of identity ``kind`` the baseline holds as normal (for any device)."""
+    prefix = f"{kind}="
+    return {e.peer[len(prefix):] for e in baseline.entries.values()
+            if e.scope == "fact" and e.peer_kind == kind and e.normal}
