@@ -1,0 +1,1 @@
+"""Alert delivery: syslog CEF (UDP, TCP, TLS), signed JSON webhook, email over SMTP."""
