@@ -38,7 +38,7 @@ def is_device_ip(ip: str | None) -> bool:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    if addr.is_unspecified or addr.is_multicast or addr.is_loopback:
+    if addr.is_unspecified or addr.is_multicast:
         return False
     return not (addr.version == 4 and str(addr) == "255.255.255.255")
 
