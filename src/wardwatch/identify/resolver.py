@@ -39,7 +39,7 @@ from wardwatch.identify.ownership import (
     collect_spans,
     proves_ownership,
 )
-from wardwatch.identify.state import DeviceState, FactState, IpState
+from wardwatch.identify.state import DeviceState, FactState, absorb, own_ip
 
 
 class RuleMatchLike(Protocol):
@@ -264,7 +264,7 @@ class Resolver:
                 self._add_mac_facts(source, ts)
                 states[owner_key] = touched[owner_key] = source
             else:
-                _absorb(target, source)
+                absorb(target, source)
                 target.history.append(event)
                 touched[owner_key] = target
                 result.removed_keys.append(ip_key)
@@ -294,7 +294,7 @@ class Resolver:
                 if fact.dirty:
                     state.facts_changed = True
             if ip is not None and state.mac is None:  # an IP-keyed device owns its address
-                _own(state, obs.sensor, ip, obs.ts, obs.ts)
+                own_ip(state, obs.sensor, ip, obs.ts, obs.ts)
 
     def _new_state(self, key: str, obs: Observation) -> DeviceState:
         mac = key[4:] if key.startswith("mac:") else None
@@ -339,7 +339,7 @@ class Resolver:
                 continue  # the stored owner is newer than anything in this batch
             owner = states[owner_key]
             touched[owner_key] = owner
-            _own(owner, pair[0], pair[1], span[0], span[1])
+            own_ip(owner, pair[0], pair[1], span[0], span[1])
             previous = db_owners.get(pair)
             if previous is not None and previous[0] != owner_key and previous[0] in states:
                 old = states[previous[0]]
@@ -399,49 +399,6 @@ class Resolver:
                     continue
                 for evidence in evidences:
                     decide.offer(pool, name, value, AttributeSource.RULE, match.confidence, evidence)
-
-
-def _own(state: DeviceState, sensor: str, ip: str, first: float, last: float) -> None:
-    """Give ``state`` the address (sensor, ip), widening its span; history when it is new."""
-    pair = (sensor, ip)
-    current = state.ips.get(pair)
-    if current is not None:
-        if last > current.last_seen:
-            current.last_seen, current.dirty = last, True
-        if first < current.first_seen:
-            current.first_seen, current.dirty = first, True
-        return
-    same_family = [s for s in state.ips.values() if (":" in s.ip) == (":" in ip)]
-    previous = max(same_family, key=lambda s: s.last_seen).ip if same_family else None
-    state.ips[pair] = IpState(sensor, ip, first, last)
-    state.dirty = True
-    state.history.append(HistoryEvent(ts=first, kind="ip_changed" if previous else "ip_added",
-                                      attribute="ip", old=previous, new=ip, evidence=f"sensor {sensor}"))
-
-
-def _absorb(target: DeviceState, source: DeviceState) -> None:
-    """Move everything of the IP-keyed ``source`` into ``target``."""
-    if source.id is not None:
-        target.absorbed.append(source.id)
-    target.absorbed.extend(source.absorbed)
-    target.see(source.first_seen)
-    target.see(source.last_seen)
-    for fact_key, fact in source.facts.items():
-        mine = target.facts.get(fact_key)
-        if mine is None:
-            fact.id, fact.dirty = None, True
-            target.facts[fact_key] = fact
-        else:
-            mine.first_seen = min(mine.first_seen, fact.first_seen)
-            mine.last_seen = max(mine.last_seen, fact.last_seen)
-            mine.count += fact.count
-            mine.dirty = True
-    for pair, ip_state in source.ips.items():
-        if pair not in target.ips:
-            target.ips[pair] = IpState(ip_state.sensor, ip_state.ip, ip_state.first_seen, ip_state.last_seen)
-    target.history.extend(source.history)
-    target.facts_changed = True
-    target.dirty = True
 
 
 def _describe(evidence: Evidence | None, source: AttributeSource) -> str:

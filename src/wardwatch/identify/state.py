@@ -128,6 +128,49 @@ class DeviceState:
                       id=self.id)
 
 
+def own_ip(state: DeviceState, sensor: str, ip: str, first: float, last: float) -> None:
+    """Give ``state`` the address (sensor, ip), widening its span; history when it is new."""
+    pair = (sensor, ip)
+    current = state.ips.get(pair)
+    if current is not None:
+        if last > current.last_seen:
+            current.last_seen, current.dirty = last, True
+        if first < current.first_seen:
+            current.first_seen, current.dirty = first, True
+        return
+    same_family = [s for s in state.ips.values() if (":" in s.ip) == (":" in ip)]
+    previous = max(same_family, key=lambda s: s.last_seen).ip if same_family else None
+    state.ips[pair] = IpState(sensor, ip, first, last)
+    state.dirty = True
+    state.history.append(HistoryEvent(ts=first, kind="ip_changed" if previous else "ip_added",
+                                      attribute="ip", old=previous, new=ip, evidence=f"sensor {sensor}"))
+
+
+def absorb(target: DeviceState, source: DeviceState) -> None:
+    """Move everything of the IP-keyed ``source`` into ``target``."""
+    if source.id is not None:
+        target.absorbed.append(source.id)
+    target.absorbed.extend(source.absorbed)
+    target.see(source.first_seen)
+    target.see(source.last_seen)
+    for fact_key, fact in source.facts.items():
+        mine = target.facts.get(fact_key)
+        if mine is None:
+            fact.id, fact.dirty = None, True
+            target.facts[fact_key] = fact
+        else:
+            mine.first_seen = min(mine.first_seen, fact.first_seen)
+            mine.last_seen = max(mine.last_seen, fact.last_seen)
+            mine.count += fact.count
+            mine.dirty = True
+    for pair, ip_state in source.ips.items():
+        if pair not in target.ips:
+            target.ips[pair] = IpState(ip_state.sensor, ip_state.ip, ip_state.first_seen, ip_state.last_seen)
+    target.history.extend(source.history)
+    target.facts_changed = True
+    target.dirty = True
+
+
 class MemoryStore:
     """An in-memory :class:`~wardwatch.identify.resolver.StateStore` (tests, database-less runs)."""
 
