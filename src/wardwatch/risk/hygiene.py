@@ -67,7 +67,8 @@ def cleartext_credentials(ctx: HygieneContext) -> Iterable[Finding]:
                        f"FTP USER/PASS seen in clear{f' (user {users})' if users else ''}.")
     if _values(ctx, "http.basic_auth"):
         yield _finding(ctx, "HTTP basic authentication without TLS", "high",
-                       f"HTTP Authorization: Basic seen in clear for user {', '.join(_values(ctx, 'http.basic_auth')[:3])}.")
+                       "HTTP Authorization: Basic seen in clear for user "
+                       f"{', '.join(_values(ctx, 'http.basic_auth')[:3])}.")
     communities = _values(ctx, "snmp.community")
     if communities:
         defaults = [c for c in communities if c.lower() in DEFAULT_COMMUNITIES]
@@ -89,7 +90,8 @@ def weak_tls(ctx: HygieneContext) -> Iterable[Finding]:
     old = [v for v in _values(ctx, "tls.version") if v.upper().startswith(("SSL", "TLS 1.0", "TLS 1.1", "TLSV1.0",
                                                                           "TLSV1.1", "TLS1.0", "TLS1.1"))]
     if old:
-        yield _finding(ctx, "TLS below 1.2", "medium", f"Negotiated {', '.join(old)} (RFC 8996 deprecates TLS 1.0/1.1).")
+        yield _finding(ctx, "TLS below 1.2", "medium",
+                       f"Negotiated {', '.join(old)} (RFC 8996 deprecates TLS 1.0/1.1).")
     if "true" in ctx.facts.get("tls.cert_self_signed", ()):
         yield _finding(ctx, "Self-signed TLS certificate", "low",
                        "The device presents a self-signed certificate; clients cannot authenticate it.", 0.8)
@@ -145,7 +147,8 @@ def internet_traffic(ctx: HygieneContext) -> Iterable[Finding]:
             external.add(other)
     if external:
         yield _finding(ctx, "Talks to the internet", "medium",
-                       f"Traffic with {len(external)} internet address(es), e.g. {', '.join(sorted(external)[:3])}.", 0.85)
+                       f"Traffic with {len(external)} internet address(es), "
+                       f"e.g. {', '.join(sorted(external)[:3])}.", 0.85)
 
 
 def remote_access(ctx: HygieneContext) -> Iterable[Finding]:
@@ -161,16 +164,29 @@ def remote_access(ctx: HygieneContext) -> Iterable[Finding]:
                        "covered by the vendor's remote-service agreement.", 0.8)
 
 
-def mds2_contradictions(ctx: HygieneContext, mds2: Mapping[str, str] | None) -> Iterable[Finding]:
-    """The MDS2 form says no remote service (or no network), traffic shows one."""
+def _says_no(value: object) -> bool:
+    """An MDS2 capability answered "No" (``False`` in the profile, or the word itself)."""
+    return value is False or str(value).strip().lower() in ("no", "n", "false")
+
+
+def mds2_contradictions(ctx: HygieneContext, mds2: Mapping[str, object] | None) -> Iterable[Finding]:
+    """The MDS2 form (ANSI/NEMA HN 1-2019) contradicts observed traffic.
+
+    RMOT-1 "remote service" answered No while remote access is seen; CONN-6 "internet required" answered
+    No (or CONN-1 "network capable" No) while the device talks to the internet.
+    """
     if not mds2:
         return
-    says_no_remote = str(mds2.get("remote_service", "")).lower() in ("no", "n")
     remote = list(remote_access(ctx))
-    if says_no_remote and remote:
+    if remote and (_says_no(mds2.get("remote_service")) or _says_no(mds2.get("remote_access"))):
         yield _finding(ctx, "MDS2 contradiction: remote service", "medium",
-                       "The manufacturer's MDS2 form answers 'no' to remote service, but traffic shows "
+                       "The manufacturer's MDS2 form answers 'no' to remote service (RMOT-1), but traffic shows: "
                        + remote[0].explanation)
+    internet = list(internet_traffic(ctx))
+    if internet and (_says_no(mds2.get("internet_required")) or _says_no(mds2.get("network_capable"))):
+        yield _finding(ctx, "MDS2 contradiction: internet use", "medium",
+                       "The manufacturer's MDS2 form says the device needs no internet connection (CONN-6), but "
+                       + internet[0].explanation[0].lower() + internet[0].explanation[1:])
 
 
 CHECKS: tuple[Callable[[HygieneContext], Iterable[Finding]], ...] = (
@@ -179,7 +195,7 @@ CHECKS: tuple[Callable[[HygieneContext], Iterable[Finding]], ...] = (
 )
 
 
-def hygiene_findings(ctx: HygieneContext, mds2: Mapping[str, str] | None = None) -> list[Finding]:
+def hygiene_findings(ctx: HygieneContext, mds2: Mapping[str, object] | None = None) -> list[Finding]:
     """Every hygiene finding for one device."""
     out: list[Finding] = []
     for check in CHECKS:

@@ -25,20 +25,44 @@ from wardwatch.domain.risk import RiskAssessment, RiskFactor, RiskLevel, SsvcDec
 class RiskWeights(BaseModel):
     """Weights of the score (``[risk]`` in the settings file)."""
 
-    kev_boost: float = Field(0.25, description="added to likelihood when a finding's CVE is in CISA KEV")
-    epss_weight: float = Field(0.3, description="multiplies the EPSS probability added to likelihood")
-    hygiene_each: float = Field(0.06, description="likelihood added per hygiene finding")
-    hygiene_cap: float = Field(0.3, description="most likelihood hygiene can add")
-    exposure_internet: float = Field(0.15, description="likelihood added when the device talks to the internet")
-    possible_factor: float = Field(0.5, description="weight of a possibly-affected match against a certain one")
+    kev_boost: float = Field(default=0.25, description="added to likelihood when a finding's CVE is in CISA KEV")
+    epss_weight: float = Field(default=0.3, description="multiplies the EPSS probability added to likelihood")
+    hygiene_each: float = Field(default=0.06, description="likelihood added per hygiene finding")
+    hygiene_cap: float = Field(default=0.3, description="most likelihood hygiene can add")
+    exposure_internet: float = Field(default=0.15, description="likelihood added when the device talks to the internet")
+    possible_factor: float = Field(default=0.5, description="weight of a possibly-affected match against a certain one")
     criticality_impact: dict[str, float] = Field(default_factory=lambda: {
         "life_sustaining": 1.0, "life_supporting": 0.85, "diagnostic": 0.65, "non_clinical": 0.35,
     })
-    phi_impact: float = Field(0.1, description="impact added when the device handles PHI (DICOM, HL7)")
+    phi_impact: float = Field(default=0.1, description="impact added when the device handles PHI (DICOM, HL7)")
     control_reduction: dict[str, float] = Field(default_factory=lambda: {
-        "segmented": 0.3, "nac": 0.15, "compensating": 0.2,
+        "segmented": 0.3, "nac": 0.15, "compensating": 0.2, "monitored": 0.1,
     })
     levels: dict[str, float] = Field(default_factory=lambda: {"critical": 70.0, "high": 45.0, "medium": 20.0})
+    criticality: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="site overrides of clinical criticality: {device = {id = level}, model = {...}, class = {...}}",
+    )
+    department_criticality: dict[str, str] = Field(
+        default_factory=dict, description="criticality level per department (raises, never lowers, the class default)"
+    )
+    zone_controls: dict[str, list[str]] = Field(
+        default_factory=dict, description="controls declared per zone: CIDR → [segmented, nac, compensating ...]"
+    )
+    sla_days: dict[str, int] = Field(default_factory=lambda: {
+        "kev": 14, "critical": 30, "high": 60, "medium": 90, "low": 180,
+    }, description="days to remediate by severity (and for a CVE in CISA KEV)")
+    effort_setup: dict[str, float] = Field(default_factory=lambda: {
+        "patch": 2.0, "mitigate": 1.0, "segment": 2.0, "disable_service": 0.5, "change_credentials": 0.5,
+        "harden_tls": 0.5, "replace": 0.0, "monitor": 2.0, "accept": 0.5,
+    }, description="hours of an action once (planning, change request, testing on one unit)")
+    effort_per_device: dict[str, float] = Field(default_factory=lambda: {
+        "patch": 1.5, "mitigate": 0.5, "segment": 0.25, "disable_service": 0.5, "change_credentials": 0.5,
+        "harden_tls": 0.5, "replace": 16.0, "monitor": 0.1, "accept": 0.0,
+    }, description="hours of an action per device it covers")
+    downtime_per_device: dict[str, float] = Field(default_factory=lambda: {
+        "patch": 1.0, "mitigate": 0.25, "replace": 4.0, "disable_service": 0.25,
+    }, description="clinical downtime (hours) per clinical device")
 
 
 @dataclass(frozen=True)
@@ -129,6 +153,29 @@ def assess(device: DeviceContext, findings: Sequence[Finding], enrichment: Enric
     score = round(100.0 * likelihood * impact * (1.0 - reduction), 1)
     return RiskAssessment(device.device_id, score, level_for(score, weights), round(likelihood, 3),
                           round(impact, 3), tuple(factors))
+
+
+_HYGIENE_LIKELIHOOD = {"critical": 0.7, "high": 0.5, "medium": 0.35, "low": 0.2}
+
+
+def finding_priority(finding: Finding, device: DeviceContext, enrichment: Enrichment,
+                     weights: RiskWeights | None = None) -> float:
+    """How urgent one finding is on its device (0–100): the score the device would have with only it.
+
+    A CISA KEV entry and a high EPSS raise it (so a KEV finding outranks an equal-CVSS finding without KEV).
+    """
+    weights = weights or RiskWeights()
+    if finding.kind is FindingKind.VULNERABILITY:
+        if finding.status not in (FindingStatus.AFFECTED, FindingStatus.POSSIBLY_AFFECTED):
+            return 0.0
+        likelihood, _ = _vulnerability_likelihood(finding, enrichment, weights)
+    else:
+        likelihood = _HYGIENE_LIKELIHOOD.get(finding.severity.lower(), 0.3)
+    impact = weights.criticality_impact.get(device.criticality, 0.35)
+    if device.handles_phi:
+        impact = min(impact + weights.phi_impact, 1.0)
+    reduction = min(sum(weights.control_reduction.get(c, 0.0) for c in device.controls), 0.8)
+    return round(100.0 * likelihood * impact * (1.0 - reduction), 2)
 
 
 def level_for(score: float, weights: RiskWeights | None = None) -> RiskLevel:

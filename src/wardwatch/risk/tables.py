@@ -35,8 +35,9 @@ findings = sa.Table(
     sa.Column("ssvc", sa.String(8), nullable=True),
     sa.Column("explanation", sa.Text, nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("digest", sa.String(40), nullable=False),  # of the content: unchanged rows are not rewritten
     sa.Column("first_seen", sa.Float, nullable=False),
-    sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
     sa.UniqueConstraint("device_id", "fingerprint", name="uq_risk_findings_device_fingerprint"),
     sa.Index("ix_risk_findings_state_severity", "state", "severity"),
 )
@@ -63,6 +64,7 @@ assessments = sa.Table(
     sa.Column("likelihood", sa.Float, nullable=False),
     sa.Column("impact", sa.Float, nullable=False),
     sa.Column("factors", sa.JSON, nullable=False),
+    sa.Column("context", sa.JSON, nullable=False),  # what the score read: criticality, PHI, exposure, controls
     sa.Column("computed_at", sa.Float, nullable=False),
 )
 

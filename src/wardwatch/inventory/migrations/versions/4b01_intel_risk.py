@@ -170,6 +170,7 @@ def upgrade() -> None:
         sa.Column("likelihood", sa.Float(), nullable=False),
         sa.Column("impact", sa.Float(), nullable=False),
         sa.Column("factors", sa.JSON(), nullable=False),
+        sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("computed_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_risk_assessments_device_id_devices"), ondelete="CASCADE"
@@ -193,8 +194,9 @@ def upgrade() -> None:
         sa.Column("ssvc", sa.String(length=8), nullable=True),
         sa.Column("explanation", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("digest", sa.String(length=40), nullable=False),
         sa.Column("first_seen", sa.Float(), nullable=False),
-        sa.Column("last_seen", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_risk_findings_device_id_devices"), ondelete="CASCADE"
         ),
