@@ -3,7 +3,10 @@
 IOS ACLs are stateless, so:
 * TCP replies pass with ``permit tcp any any established`` (matches segments with ACK or RST set: the
   classic IOS idiom; a new connection's SYN has neither, so it still needs an explicit permit);
-* UDP replies get a mirrored line per rule (source port = the service port).
+* UDP replies get a mirrored line per rule (source port = the service port), ICMP rules a mirrored
+  ``echo-reply`` line (the answer to a permitted ping);
+* IPv6 lists permit neighbour discovery (``nd-na``, ``nd-ns``) before the final deny: IOS puts these
+  implicit permits *before* its implicit deny, and an explicit ``deny ipv6 any any`` would shadow them.
 Addresses: ``host A`` for a host, ``A W`` with a wildcard mask (inverse netmask) for a prefix. The list
 ends with an explicit ``deny ... any any log`` so that denials are counted and logged (the implicit
 deny at the end of every IOS ACL does not log).
@@ -58,6 +61,13 @@ def render(policy: Policy, version: int) -> str:
             for src in fr.src:
                 for dst in fr.dst:
                     lines.append(f" permit udp {address(dst)} eq {rule.port} {address(src)}")
+        if name == "icmp":
+            for src in fr.src:
+                for dst in fr.dst:
+                    lines.append(f" permit icmp {address(dst)} {address(src)} echo-reply")
+    if version == 6:
+        lines += [" remark IPv6 neighbour discovery (IOS permits it implicitly only without an explicit deny)",
+                  " permit icmp any any nd-na", " permit icmp any any nd-ns"]
     lines.append(f" deny {any_ip} any any log")
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,8 @@ ACEs. Names (``ietf-acldns``, RFC 8520 §9) are checked against the names seen f
 (TLS SNI, HTTP Host, DNS answers given by the caller). ``local-networks`` (RFC 8520 §5.5) matches
 non-global addresses. Abstractions that need the MUD manager's knowledge (controller, my-controller,
 manufacturer, same-manufacturer, model) and names never seen for the address cannot be decided from
-traffic alone: such flows are *unverified*, not violations.
+traffic alone: such flows are *unverified*, not violations. So is a flow that only its reverse
+orientation would allow: a capture that starts mid-connection records the server as originator.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from wardwatch.domain.flow import PROTO_L2, FlowRecord
+from wardwatch.domain.observation import Observation
 from wardwatch.prevent.endpoints import is_external
 from wardwatch.prevent.mud.profile import Ace, MudProfile
 
@@ -91,13 +93,23 @@ def judge(profile: MudProfile, flow: FlowRecord, device_ips: set[str],
         outbound, peer, aces = False, flow.src_ip, profile.to_device
     else:
         return None
+    verdict = _best(aces, peer, flow.proto, flow.dst_port, flow.src_port, outbound, names)
+    if verdict is None:
+        reverse = profile.to_device if outbound else profile.from_device
+        if _best(reverse, peer, flow.proto, flow.src_port, flow.dst_port, not outbound, names) is not None:
+            return Verdict.UNVERIFIED
+    return verdict or Verdict.VIOLATION
+
+
+def _best(aces: Iterable[Ace], peer: str, proto: int, dst_port: int, src_port: int, outbound: bool,
+          names: Mapping[str, set[str]]) -> Verdict | None:
     best: Verdict | None = None
     for ace in aces:
-        verdict = _ace_verdict(ace, peer, flow.proto, flow.dst_port, flow.src_port, outbound, names)
+        verdict = _ace_verdict(ace, peer, proto, dst_port, src_port, outbound, names)
         if verdict == Verdict.ALLOWED:
             return verdict
         best = best or verdict
-    return best or Verdict.VIOLATION
+    return best
 
 
 def compare(profile: MudProfile, flows: Iterable[FlowRecord], device_ips: Iterable[str],
@@ -117,4 +129,15 @@ def compare(profile: MudProfile, flows: Iterable[FlowRecord], device_ips: Iterab
 
 
 MUD_URL_KINDS = ("dhcp.mud_url", "lldp.mud_url", "dhcpv6.mud_url")
-NAME_KINDS = ("tls.sni", "http.host", "dns.answer")
+#: Observation kinds that name the *peer* address (``peer_ip``) of a flow; ``dns.query`` names the
+#: resolver's address as peer, so it cannot say which address a name resolved to.
+NAME_KINDS = ("tls.sni", "http.host")
+
+
+def names_from(observations: Iterable[Observation]) -> dict[str, set[str]]:
+    """Peer address → names seen for it (TLS SNI, HTTP Host)."""
+    out: dict[str, set[str]] = {}
+    for obs in observations:
+        if obs.kind in NAME_KINDS and obs.peer_ip:
+            out.setdefault(obs.peer_ip, set()).add(obs.value.split(":")[0].lower())
+    return out

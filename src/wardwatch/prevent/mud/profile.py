@@ -72,6 +72,7 @@ class MudProfile:
     to_device: tuple[Ace, ...]
     acl_key: str
     source: str = ""
+    ace_count: int = 0  # ACEs in the ACL container, referenced by a policy or not
 
 
 def _port(data: Any) -> PortMatch | None:
@@ -147,7 +148,7 @@ def parse_mud(data: Any, source: str = "") -> MudProfile:
         return MudProfile(url=str(mud.get("mud-url", "")), systeminfo=str(mud.get("systeminfo", "")),
                           mfg_name=str(mud.get("mfg-name", "")), model_name=str(mud.get("model-name", "")),
                           from_device=collect("from-device-policy"), to_device=collect("to-device-policy"),
-                          acl_key=acl_key, source=source)
+                          acl_key=acl_key, source=source, ace_count=sum(len(a) for a in acls.values()))
     except AttributeError as exc:
         raise ParseError(f"{source or 'MUD file'}: malformed policy references ({exc})") from None
 
