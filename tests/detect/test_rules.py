@@ -133,3 +133,35 @@ def test_engine_deduplicates(learned: tuple[Path, DetectionContext], tmp_path: P
     flows, observations = read_capture(scene.write(tmp_path / "x.pcap"))
     alerts: list[Alert] = DetectionEngine(_ctx(ctx), rules(["dicom_unknown_ae"])).run(flows, observations)
     assert len(alerts) == 1 and alerts[0].count == 3
+
+
+def test_detect_and_alert_stores_and_delivers(tmp_path: Path) -> None:
+    """The service: stored baseline and active policy, alerts stored once, delivered to syslog once."""
+    from tests.alerting.receivers import syslog_receiver
+    from wardwatch.alerting.notifiers.syslog import SyslogNotifier
+    from wardwatch.alerting.store import AlertStore
+    from wardwatch.detect.service import context_for, detect_and_alert
+    from wardwatch.inventory.repository import Inventory
+    from wardwatch.pipeline.analyze import analyze_captures
+    from wardwatch.prevent.policy import generate
+    from wardwatch.prevent.service import directory_of, learn_baseline
+    from wardwatch.prevent.versions import PolicyVersions
+
+    with Inventory.open(f"sqlite:///{tmp_path / 'ww.db'}") as inventory:
+        analyze_captures([normal_day().write(tmp_path / "normal.pcap")], inventory)
+        baseline = learn_baseline(inventory)
+        versions = PolicyVersions(inventory.engine)
+        versions.add(generate(baseline, directory_of(inventory)))
+        versions.approve(1, "Dr. A")
+        ctx = context_for(inventory)
+        assert ctx.policy is not None and ctx.baseline is not None
+        flows, observations = read_capture(normal_day().tcp(T, MODALITY, PACS, 104, associate_rq("EVIL_SCU"))
+                                           .write(tmp_path / "t.pcap"))
+        with syslog_receiver("udp") as (port, received):
+            notifier = SyslogNotifier("127.0.0.1", port)
+            first = detect_and_alert(inventory, flows, observations, notifiers=[notifier])
+            assert [a.rule for a in first.alerts] == ["dicom_unknown_ae"]
+            message = received.get(timeout=10)
+            second = detect_and_alert(inventory, flows, observations, notifiers=[notifier])
+        assert b"EVIL_SCU" in message and received.empty()
+        assert second.alerts[0].count == 2 and len(AlertStore(inventory.engine).list()) == 1

@@ -23,6 +23,10 @@ class AlertStore:
 
     def record(self, alerts: Iterable[Alert]) -> list[Alert]:
         """Store ``alerts``; returns them as stored (with ids; repeats with their grown count)."""
+        return [alert for alert, _new in self.record_new(alerts)]
+
+    def record_new(self, alerts: Iterable[Alert]) -> list[tuple[Alert, bool]]:
+        """As :meth:`record`, with ``True`` beside each alert that was not already open (deliver those)."""
         table = t.alerts
         out = []
         with self.engine.begin() as conn:
@@ -35,15 +39,16 @@ class AlertStore:
                     conn.execute(sa.update(table).where(table.c.id == row.id).values(
                         count=row._mapping["count"] + alert.count, last_seen=max(row.last_seen, last),
                         first_seen=min(row.first_seen, alert.ts)))
-                    alert_id = row.id
+                    alert_id, new = row.id, False
                 else:
+                    new = True
                     alert_id = conn.execute(sa.insert(table).returning(table.c.id), {
                         "rule": alert.rule, "severity": int(alert.severity), "title": alert.title[:300],
                         "devices": list(alert.devices), "evidence": list(alert.evidence),
                         "details": alert.details, "dedup_key": alert.dedup_key[:300],
                         "status": AlertStatus.OPEN, "capture_ref": alert.capture_ref, "first_seen": alert.ts,
                         "last_seen": last, "count": alert.count}).scalar_one()
-                out.append(_alert(conn.execute(sa.select(table).where(table.c.id == alert_id)).one()))
+                out.append((_alert(conn.execute(sa.select(table).where(table.c.id == alert_id)).one()), new))
         return out
 
     def list(self, *, status: AlertStatus | None = None, rule: str | None = None,
