@@ -83,6 +83,7 @@ def demo(
                                                       "(default: random per account and run).")] = None,
     intel_cache: Annotated[Path | None, typer.Option(help="Folder of `wardwatch intel update` downloads to "
                                                      "import as well.")] = None,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds of traffic (60 s each) to generate.")] = 10,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Generate, analyze and serve a demo hospital: the whole of wardwatch in a minute, nothing to install."""
@@ -95,7 +96,7 @@ def demo(
     if demo_password is not None and len(demo_password) < 10:
         fail("--demo-password needs at least 10 characters", code=2)
     options = DemoOptions(workdir=workdir or default_workdir(), devices=devices, seed=seed,
-                          database_url=db or root_db, password=demo_password, intel_cache=intel_cache)
+                          database_url=db or root_db, password=demo_password, intel_cache=intel_cache, rounds=rounds)
     with Progress(TextColumn("[bold]{task.description:<24}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, disable=quiet or as_json, transient=False) as progress:
         result = prepare_demo(options, _Bars(progress))
