@@ -59,9 +59,9 @@ def _unavailable_errors() -> tuple[type[BaseException], ...]:
     import nats.errors as ne
     import nats.js.errors as jse
 
-    return (ne.ConnectionClosedError, ne.TimeoutError, ne.NoServersError, ne.ConnectionReconnectingError,
-            ne.OutboundBufferLimitError, ne.NoRespondersError, ne.StaleConnectionError, ne.ConnectionDrainingError,
-            jse.ServiceUnavailableError, jse.ServerError, asyncio.TimeoutError, OSError)
+    # Every client-side NATS error (nats.errors.Error; JetStream's errors derive from it, "no response
+    # from stream" included: the stream is not created yet) means "not now": keep the batch, retry.
+    return (ne.Error, jse.Error, asyncio.TimeoutError, OSError)
 
 
 @dataclass

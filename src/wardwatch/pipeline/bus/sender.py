@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 
-from wardwatch.pipeline.bus.interface import BusUnavailable, Publisher, PublishRefused
+from wardwatch.pipeline.bus.interface import Publisher, PublishRefused
 from wardwatch.pipeline.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class SpoolSender:
                     try:
                         publisher = await self.connect()
                         self.connected, backoff = True, 0.1
-                    except BusUnavailable as exc:
+                    except Exception as exc:  # BusUnavailable, or any client error: retry later
                         if self._stopping.is_set() and not self.spool.peek(1):
                             break
                         log.info("bus unavailable, spooling: %s", exc)
@@ -103,7 +103,7 @@ class SpoolSender:
                     except PublishRefused as exc:
                         self.refused += 1
                         log.error("batch %s refused by the bus, skipped: %s", msg_id, exc)
-                    except BusUnavailable as exc:
+                    except Exception as exc:  # BusUnavailable or any client error: resend later
                         self.failures += 1
                         self.connected = False
                         log.info("publish failed, will resend from the spool: %s", exc)
