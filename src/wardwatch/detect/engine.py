@@ -10,11 +10,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wardwatch.detect.interface import DetectionContext, DetectionRule, rules
 from wardwatch.domain.alert import Alert
 from wardwatch.domain.flow import FlowRecord
 from wardwatch.domain.observation import Observation
+
+if TYPE_CHECKING:
+    from wardwatch.dissect.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +45,15 @@ class DetectionEngine:
         return sorted(found.values(), key=lambda a: (a.ts, a.rule, a.dedup_key))
 
 
-def read_capture(path: Path, *, sensor: str = "local") -> tuple[list[FlowRecord], list[Observation]]:
+def read_capture(path: Path, *, sensor: str = "local", registry: Registry | None = None
+                 ) -> tuple[list[FlowRecord], list[Observation]]:
     """Flows (labelled with their application) and Observations of one capture file."""
     from wardwatch.capture.engine import process_capture
     from wardwatch.dissect.registry import Registry
     from wardwatch.pipeline.analyze import label_flows
     from wardwatch.pipeline.collect import DissectingSink
 
-    sink = DissectingSink(Registry.from_entry_points())
+    sink = DissectingSink(registry or Registry.from_entry_points())
     result = process_capture(path, sink, sensor=sensor)
     return label_flows(result.flows, sink.apps), sink.drain()
 

@@ -42,6 +42,7 @@ class DeviceDirectory:
         self.by_ip: dict[str, Device] = {}
         self.by_mac: dict[str, Device] = {}
         self.by_key: dict[str, Device] = {}
+        self._peers: dict[tuple[str, str | None], Peer] = {}  # memo: the per-flow hot path of detection
         for device in self.devices:
             self.by_key[device.key] = device
             if device.mac:
@@ -62,6 +63,15 @@ class DeviceDirectory:
 
     def peer(self, ip: str, mac: str | None = None) -> Peer:
         """The baseline name of the endpoint ``ip``."""
+        key = (ip, None if ip else mac)
+        found = self._peers.get(key)
+        if found is None:
+            if len(self._peers) > 100_000:
+                self._peers.clear()
+            found = self._peers[key] = self._peer(ip, mac)
+        return found
+
+    def _peer(self, ip: str, mac: str | None) -> Peer:
         device = self.device_for(ip, mac)
         if device is not None:
             return Peer(device.key, "device", device)
