@@ -49,6 +49,9 @@ class RiskWeights(BaseModel):
     zone_controls: dict[str, list[str]] = Field(
         default_factory=dict, description="controls declared per zone: CIDR → [segmented, nac, compensating ...]"
     )
+    entry_subnets: list[str] = Field(
+        default_factory=list, description="guest and workstation subnets: attack-path entry points (CIDRs)"
+    )
     sla_days: dict[str, int] = Field(default_factory=lambda: {
         "kev": 14, "critical": 30, "high": 60, "medium": 90, "low": 180,
     }, description="days to remediate by severity (and for a CVE in CISA KEV)")
