@@ -73,11 +73,10 @@ def generate(baseline: Baseline, directory: DeviceDirectory, *, zones: Sequence[
     where = zone_index(zones)
     grouped: dict[tuple[str, str, int, int, tuple[str, ...], RuleOrigin, str], set[str]] = defaultdict(set)
 
-    def add(src_dev: Device | None, src: tuple[str, ...], src_zone: str, dst: tuple[str, ...], dst_zone: str,
-            proto: int, port: int, origin: RuleOrigin, reason: str) -> None:
+    def add(src: tuple[str, ...], src_zone: str, dst: tuple[str, ...], dst_zone: str, proto: int, port: int,
+            origin: RuleOrigin, reason: str) -> None:
         if not src or not dst:
             return
-        del src_dev
         grouped[(src_zone, dst_zone, proto, port, tuple(sorted(dst)), origin, reason)].update(src)
 
     for entry in baseline.normal_entries("device"):
@@ -88,14 +87,14 @@ def generate(baseline: Baseline, directory: DeviceDirectory, *, zones: Sequence[
         peer_zone = fixed_zone or where.get(entry.peer, UNMANAGED)
         own_zone = where.get(subject.key, UNMANAGED)
         if entry.direction == "out":
-            add(subject, _hosts(subject), own_zone, addresses, peer_zone, entry.proto, entry.port,
+            add(_hosts(subject), own_zone, addresses, peer_zone, entry.proto, entry.port,
                 RuleOrigin.BASELINE, "learned")
         elif entry.peer_kind != "device":
-            add(None, addresses, peer_zone, _hosts(subject), own_zone, entry.proto, entry.port, RuleOrigin.BASELINE,
+            add(addresses, peer_zone, _hosts(subject), own_zone, entry.proto, entry.port, RuleOrigin.BASELINE,
                 "learned (opened from outside the inventory)")
     if clinical:
         for rule in clinical_rules(directory, where, baseline, infrastructure):
-            add(None, rule.src, rule.src_zone, rule.dst, rule.dst_zone, rule.proto or 0, rule.port or 0,
+            add(rule.src, rule.src_zone, rule.dst, rule.dst_zone, rule.proto or 0, rule.port or 0,
                 rule.origin, rule.reason)
     rules = tuple(Rule(src_zone=k[0], dst_zone=k[1], proto=k[2], port=k[3], src=tuple(sorted(srcs)), dst=k[4],
                        origin=k[5], reason=k[6])

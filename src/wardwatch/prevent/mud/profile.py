@@ -8,6 +8,7 @@ on); a file without the ``ietf-mud:mud`` container is a :class:`~wardwatch.error
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -90,6 +91,24 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def _net(value: Any, bad: list[str], name: str) -> str | None:
+    """A prefix as text, or ``None``; a malformed one is recorded (the ACE then matches nothing)."""
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_network(str(value), strict=False))
+    except ValueError:
+        bad.append(name)
+        return None
+
+
+def _text(value: Any, bad: list[str], name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    bad.append(name)
+    return None
+
+
 def _ace(acl: str, acl_type: str, data: Mapping[str, Any]) -> Ace:
     matches = data.get("matches") or {}
     if not isinstance(matches, Mapping):
@@ -105,17 +124,23 @@ def _ace(acl: str, acl_type: str, data: Mapping[str, Any]) -> Ace:
     if protocol is None and l4_name:
         protocol = {"tcp": 6, "udp": 17, "icmp": 1 if version != 6 else 58}[l4_name]
     known = {"ipv4", "ipv6", "tcp", "udp", "icmp", "ietf-mud:mud", "eth"}
+    bad: list[str] = []
     actions = data.get("actions") or {}
     forwarding = str(actions.get("forwarding", "accept")) if isinstance(actions, Mapping) else "accept"
+    src_net = _net(l3.get(f"source-ipv{version}-network"), bad, "source-network") if version else None
+    dst_net = _net(l3.get(f"destination-ipv{version}-network"), bad, "destination-network") if version else None
+    src_dns = _text(l3.get("ietf-acldns:src-dnsname"), bad, "src-dnsname")
+    dst_dns = _text(l3.get("ietf-acldns:dst-dnsname"), bad, "dst-dnsname")
+    direction = _text(l4.get("ietf-mud:direction-initiated"), bad, "direction-initiated")
+    if bad:
+        forwarding = "malformed"  # an ACE we cannot read allows nothing (judged conservatively)
     return Ace(
-        acl=acl, name=str(data.get("name", "")), version=version, protocol=protocol,
-        src_net=l3.get(f"source-ipv{version}-network") if version else None,
-        dst_net=l3.get(f"destination-ipv{version}-network") if version else None,
-        src_dnsname=l3.get("ietf-acldns:src-dnsname"), dst_dnsname=l3.get("ietf-acldns:dst-dnsname"),
+        acl=acl, name=str(data.get("name", "")), version=version, protocol=protocol, src_net=src_net,
+        dst_net=dst_net, src_dnsname=src_dns, dst_dnsname=dst_dns,
         src_port=_port(l4.get("source-port")), dst_port=_port(l4.get("destination-port")),
-        direction_initiated=l4.get("ietf-mud:direction-initiated"),
+        direction_initiated=direction,
         mud=dict(matches.get("ietf-mud:mud") or {}) if isinstance(matches.get("ietf-mud:mud"), Mapping) else {},
-        forwarding=forwarding.split(":")[-1], unsupported=tuple(sorted(set(matches) - known)),
+        forwarding=forwarding.split(":")[-1], unsupported=tuple(sorted((set(matches) - known) | set(bad))),
     )
 
 
