@@ -1,0 +1,88 @@
+"""Classification on the demo hospital: wardwatch's device_class/vendor/model against the generator's truth.
+
+Generates a demo hospital (``--devices``, ``--seed``), runs the full pipeline with the built-in
+fingerprint rules into a fresh SQLite inventory, and scores it per class with
+:mod:`wardwatch.demo.scoring` (join by MAC; precision/recall per class).
+
+Usage: ``.venv/bin/python bench/classification_demo.py [--devices 400] [--seed 2024] [--write]``
+(``--write`` replaces the "## Classification on the demo hospital" section of bench/RESULTS.md).
+Work files go to ``--workdir`` (default /work/bench-data/demo-classification), never into the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+from wardwatch.demo import generate_hospital
+from wardwatch.demo.run.steps import open_inventory
+from wardwatch.demo.scoring import markdown, score
+from wardwatch.pipeline.analyze import analyze_captures
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADING = "## Classification on the demo hospital"
+
+
+def run(devices: int, seed: int, workdir: Path) -> list[str]:
+    """Generate, analyze, score; the Markdown section."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    capture = workdir / f"hospital-{devices}-s{seed}.pcapng"
+    db = workdir / f"hospital-{devices}-s{seed}.db"
+    db.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    summary = generate_hospital(devices, seed, capture)
+    t1 = time.perf_counter()
+    inventory = open_inventory(f"sqlite:///{db}")
+    analyze_captures([capture], inventory)
+    t2 = time.perf_counter()
+    truth = json.loads(summary.truth.read_text(encoding="utf-8"))["devices"]
+    card = score(truth, inventory.list_devices(limit=None))
+    inventory.close()
+    misses = ", ".join(f"{key} ({want} → {got or 'nothing'}) ×{n}"
+                       for (key, want, got), n in card.misses.most_common(12))
+    return [
+        HEADING, "",
+        f"`bench/classification_demo.py --devices {devices} --seed {seed}`: {summary.packets} packets generated in "
+        f"{t1 - t0:.1f} s, analyzed with the built-in rules in {t2 - t1:.1f} s (2 shared cores). Truth = the "
+        "generator's sidecar; join by MAC (by IP for devices the inventory only knows by address).", "",
+        *markdown(card), "",
+        f"Most frequent misses (catalogue model: truth → predicted): {misses}.", "",
+        "`tests/demo/test_classification.py` asserts the floor the current rules meet on its 60-device hospital "
+        "(macro recall ≥ 0.6, precision ≥ 0.75; measured 0.64 / 0.79): NOT yet the 0.8 issue 6 asks for. The "
+        "gap, by cause: vendor imaging rules claim the generic "
+        "`imaging_modality` over the modality's own class; bedside monitors' HL7 MSH-3 read as gateways; Windows "
+        "devices of clinical vendors read as workstations; static servers never bound to their MAC).", "",
+    ]
+
+
+def write_section(lines: list[str], results: Path = ROOT / "bench" / "RESULTS.md") -> None:
+    """Replace (or append) the section in RESULTS.md."""
+    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    section = "\n".join(lines).rstrip() + "\n"
+    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _m: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    results.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run and print (and with ``--write`` record) the scorecard."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--devices", type=int, default=400)
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--workdir", type=Path, default=Path("/work/bench-data/demo-classification"))
+    p.add_argument("--write", action="store_true")
+    a = p.parse_args(argv)
+    lines = run(a.devices, a.seed, a.workdir)
+    print("\n".join(lines))
+    if a.write:
+        write_section(lines)
+        print("updated bench/RESULTS.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
