@@ -35,6 +35,9 @@ def analyze(
     missing = [str(p) for p in captures if not p.is_file()]
     if missing:
         fail(f"no such capture file: {', '.join(missing)}", code=2)
+    from wardwatch.cli.common import settings_for
+
+    settings = settings_for(ctx, db)
     inventory = open_inventory(ctx, db)
     started = time.perf_counter()
     with Progress(
@@ -56,7 +59,8 @@ def analyze(
             bar.update(task, completed=done, total=total or None)
 
         report = analyze_captures(
-            captures, inventory, sensor=sensor, progress=on_progress, on_file=on_file
+            captures, inventory, sensor=sensor, progress=on_progress, on_file=on_file,
+            local_networks=settings.identify.local_networks,
         )
     elapsed = max(time.perf_counter() - started, 1e-9)
     table = Table(title="analyze summary", show_header=True)

@@ -58,10 +58,10 @@ def settings_for(ctx: typer.Context, db: str | None) -> Any:
 
 def open_inventory(ctx: typer.Context, db: str | None) -> Any:
     """Open (and migrate) the inventory named by the settings."""
-    from wardwatch.inventory.repository import Inventory
+    from wardwatch.pipeline.wiring import open_inventory as open_configured
 
     settings = settings_for(ctx, db)
-    return Inventory.open(settings.database_url)
+    return open_configured(settings.database_url, settings)
 
 
 def write_json(data: Any) -> None:

@@ -161,13 +161,15 @@ class Resolver:
         return ip
 
     def _is_local(self, ip: str) -> bool:
-        if not self._local:
-            return True
+        """May ``ip`` become an IP-keyed device? With no local networks configured, every address that is
+        not globally routable (RFC 1918, RFC 6598, link-local, ULA, loopback …): hosts on the internet are
+        peers of the hospital's devices, not devices of its inventory."""
         hit = self._local_cache.get(ip)
         if hit is None:
             address = ipaddress.ip_address(ip)
-            hit = any(address in net for net in self._local)
-            self._local_cache[ip] = hit
+            hit = any(address in net for net in self._local) if self._local else not address.is_global
+            if len(self._local_cache) < 1 << 16:
+                self._local_cache[ip] = hit
         return hit
 
     # -- the batch -------------------------------------------------------------------------------------

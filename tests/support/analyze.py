@@ -1,0 +1,29 @@
+"""Run the whole pipeline in-process (capture → dissect → identify → inventory) for tests."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from wardwatch.inventory.repository import Inventory
+
+from wardwatch.domain.device import Device
+from wardwatch.pipeline.analyze import AnalyzeReport, analyze_captures
+from wardwatch.pipeline.wiring import open_inventory
+
+
+def analyze_into(url: str, paths: Sequence[Path]) -> tuple[Inventory, AnalyzeReport]:
+    """Open the inventory at ``url`` and analyze ``paths`` into it."""
+    inventory = open_inventory(url)
+    report = analyze_captures(list(paths), inventory)
+    return inventory, report
+
+
+def facts_of(inventory: Inventory, device: Device) -> dict[str, set[str]]:
+    """kind → values of the distinct facts stored for ``device``."""
+    out: dict[str, set[str]] = defaultdict(set)
+    assert device.id is not None
+    for fact in inventory.facts(device.id):
+        out[fact.kind].add(fact.value)
+    return out
