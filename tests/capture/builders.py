@@ -51,13 +51,13 @@ def pcap(frames: list[tuple[float, bytes]], *, linktype: int = 1, endian: str = 
          snaplen: int = 65535) -> bytes:
     """A classic pcap file."""
     magic = 0xA1B23C4D if nano else 0xA1B2C3D4
-    out = struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)
+    out = [struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)]
     unit = 1_000_000_000 if nano else 1_000_000
     for ts, frame in frames:
         sec = int(ts)
         frac = round((ts - sec) * unit)
-        out += struct.pack(endian + "IIII", sec, frac, len(frame), len(frame)) + frame
-    return out
+        out.append(struct.pack(endian + "IIII", sec, frac, len(frame), len(frame)) + frame)
+    return b"".join(out)
 
 
 def _block(btype: int, body: bytes, endian: str) -> bytes:

@@ -36,7 +36,8 @@ def handshake(isn_c: int = 1000, isn_s: int = 5000) -> list[bytes]:
 
 
 def test_both_directions_merge_with_counters(tmp_path: Path) -> None:
-    frames = [*handshake(), c2s(1001, PSH | ACK, b"GET / HTTP/1.0\r\n\r\n"), s2c(5001, PSH | ACK, b"HTTP/1.0 200 OK\r\n")]
+    frames = [*handshake(), c2s(1001, PSH | ACK, b"GET / HTTP/1.0\r\n\r\n"),
+              s2c(5001, PSH | ACK, b"HTTP/1.0 200 OK\r\n")]
     sink, flows = run(tmp_path, frames)
     assert len(flows) == 1
     f = flows[0]

@@ -37,7 +37,7 @@ V6 = bytes(ip6("2001:db8::1", "2001:db8::2", udp(1234, 161, b"v6"), 17))
     ],
 )
 def test_ipv4_on_every_link_type(tmp_path: Path, linktype: int, frame: bytes) -> None:
-    sink, res = _run(tmp_path, [frame], linktype)
+    sink, _res = _run(tmp_path, [frame], linktype)
     ctx, payload = sink.datagrams[0]
     assert payload == b"v4" and ctx.src_ip == "192.0.2.1" and ctx.dst_port == 161
 

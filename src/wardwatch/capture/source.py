@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import mmap
-import shutil
 import tempfile
 import zlib
 from pathlib import Path

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Capture throughput: wardwatch's engine side by side with tcpdump, p0f, tshark and a C flow meter.
+
+usage: capture_throughput.py [CAPTURE] [--build-dir DIR] [--skip TOOL ...] [--results bench/RESULTS.md]
+
+Without CAPTURE, ``/work/shared/bench-capture/build.sh DIR`` builds the 1.5 GB reference ``big.pcap``
+(root, ~1-8 minutes) into ``--build-dir`` (default /work/bench-data; never inside the repository).
+Every contender runs in its own child process; wall time and that child's peak RSS (``wait4``) are
+measured. wardwatch runs twice: flow accounting only (a null sink) and with every dissector registered
+(``Registry.from_entry_points()``, whatever is installed). Note that wardwatch maps the file, so its
+RSS includes the page-cache pages it touched; its Python heap peak is reported apart (tracemalloc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BUILD = Path("/work/shared/bench-capture/build.sh")
+HEADING = "## Capture throughput"
+
+
+def engine(path: str, dissect: bool, trace: bool) -> dict[str, Any]:
+    """Run wardwatch's capture engine once (in this process) and report."""
+    from wardwatch.capture import NullSink, process_capture
+    from wardwatch.dissect.interface import FlowContext, InputShape
+
+    sink: Any = NullSink()
+    loaded: list[str] = []
+    if dissect:
+        from wardwatch.dissect.registry import Registry
+
+        registry = Registry.from_entry_points()
+        loaded = [d.name for d in registry.dissectors]
+
+        class RegistrySink:
+            observations = 0
+
+            def datagram(self, ctx: FlowContext, payload: bytes) -> None:
+                self.observations += len(registry.dissect(InputShape.DATAGRAM, ctx, payload)[1])
+
+            def stream(self, ctx: FlowContext, client: bytes, server: bytes) -> None:
+                self.observations += len(registry.dissect(InputShape.STREAM, ctx, client, server)[1])
+
+            def frame(self, ctx: FlowContext, frame: bytes) -> None:
+                self.observations += len(registry.dissect(InputShape.FRAME, ctx, frame)[1])
+
+        sink = RegistrySink()
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    res = process_capture(Path(path), sink)
+    dt = time.perf_counter() - t0
+    peak = 0
+    if trace:
+        import tracemalloc
+
+        peak = tracemalloc.get_traced_memory()[1]
+    s = res.stats
+    return {"seconds": dt, "packets": s.packets, "flows": len(res.flows), "streams": s.streams,
+            "datagrams": s.datagrams, "frames": s.frames, "dissectors": loaded, "heap_peak": peak,
+            "observations": getattr(sink, "observations", 0)}
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Run ``cmd``; wall seconds, peak RSS in MiB of that child, stdout."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = proc.stdout.read() if proc.stdout else b""  # type: ignore[union-attr]
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed with exit code {proc.returncode}")
+    return dt, usage.ru_maxrss / 1024, out.decode(errors="replace")
+
+
+def ensure_capture(arg: str | None, build_dir: Path) -> Path:
+    if arg:
+        return Path(arg)
+    big = build_dir / "big.pcap"
+    if not big.exists():
+        print(f"building {big} with {BUILD} (needs root) ...", file=sys.stderr)
+        subprocess.run([str(BUILD), str(build_dir)], check=True)
+    return big
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("capture", nargs="?")
+    ap.add_argument("--build-dir", default="/work/bench-data", type=Path)
+    ap.add_argument("--skip", nargs="*", default=[], help="tools to leave out: tcpdump p0f tshark c_flows")
+    ap.add_argument("--results", type=Path, help="rewrite the capture section of this RESULTS.md")
+    ap.add_argument("--engine-json", choices=["flows", "dissect", "heap"], help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.engine_json:
+        print(json.dumps(engine(a.capture, a.engine_json == "dissect", a.engine_json == "heap")))
+        return
+    cap = ensure_capture(a.capture, a.build_dir)
+    me = [sys.executable, __file__, str(cap), "--engine-json"]
+    rows: list[tuple[str, float, float, str]] = []
+    info: dict[str, Any] = {}
+    for label, mode in (("wardwatch (flows only)", "flows"), ("wardwatch (all dissectors)", "dissect")):
+        dt, rss, out = timed([*me, mode])
+        info[mode] = json.loads(out)
+        rows.append((label, info[mode]["seconds"], rss, f"wall {dt:.2f} s incl. start-up"))
+    heap = json.loads(timed([*me, "heap"])[2])["heap_peak"] / 2**20
+    packets = info["flows"]["packets"]
+    cflows = a.build_dir / "c_flows"
+    tools = {
+        "tcpdump -r FILE -w /dev/null": ["tcpdump", "-r", str(cap), "-w", "/dev/null"],
+        "p0f -r FILE": ["p0f", "-r", str(cap)],
+        "tshark -q -z conv,tcp -r FILE": ["tshark", "-n", "-q", "-z", "conv,tcp", "-r", str(cap)],
+        "c_flows flows FILE": [str(cflows), "flows", str(cap)],
+    }
+    for label, cmd in tools.items():
+        name = re.split(r"\s", label)[0]
+        if name in a.skip or (shutil.which(cmd[0]) is None and not Path(cmd[0]).exists()):
+            continue
+        dt, rss, _out = timed(cmd)
+        rows.append((label, dt, rss, ""))
+    ref = info["dissect"]["seconds"]
+    lines = [
+        f"Capture: `{cap.name}`, {cap.stat().st_size / 1e9:.2f} GB, {packets:,} packets, "
+        f"{info['flows']['flows']:,} flows ({info['flows']['streams']:,} TCP streams and "
+        f"{info['flows']['datagrams']:,} datagrams handed to dissectors). Machine: {os.cpu_count()} cores, "
+        "one core used by every contender. Dissectors loaded: "
+        f"{', '.join(info['dissect']['dissectors']) or 'none'}.",
+        "",
+        "| contender | seconds | packets/s | wardwatch (all dissectors) time ÷ this | peak RSS MiB | note |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for label, dt, rss, note in rows:
+        lines.append(f"| {label} | {dt:.2f} | {packets / dt:,.0f} | {ref / dt:.2f} | {rss:,.0f} | {note} |")
+    lines += ["", f"wardwatch Python heap peak (tracemalloc, flows only): {heap:.1f} MiB; its RSS includes the "
+              "mapped file pages it touched."]
+    text = "\n".join(lines)
+    print(text)
+    if a.results:
+        old = a.results.read_text() if a.results.exists() else "# Benchmark results\n"
+        section = f"{HEADING}\n\nMeasured with `bench/capture_throughput.py` ({time.strftime('%Y-%m-%d')}).\n\n{text}\n"
+        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+        new = pattern.sub(section + "\n", old) if pattern.search(old) else old.rstrip() + "\n\n" + section
+        a.results.write_text(new)
+
+
+if __name__ == "__main__":
+    main()
