@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from wardwatch.cli.common import DbOption, OutputFormat, console, fail, open_inventory, settings_for, write_json
+from wardwatch.cli.common import DbOption, OutputFormat, console, fail, open_inventory, write_json
 from wardwatch.cli.incident_cmd import incident_app, training_app
 from wardwatch.errors import ConfigError, NotFoundError, ParseError, WardwatchError
 
@@ -215,7 +215,6 @@ def feeds_list(ctx: typer.Context, db: DbOption = None, output: FormatOption = O
     """Every feed seen: last attempt and success, consecutive failures, indicators held."""
     from wardwatch.intel.ti_store import IndicatorStore
 
-    _ = settings_for
     rows = [{"name": f.name, "kind": f.kind, "last_attempt": f.last_attempt, "last_success": f.last_success,
              "failures": f.failures, "items": f.items, "last_error": f.last_error}
             for f in IndicatorStore(open_inventory(ctx, db).engine).feeds()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -216,7 +217,7 @@ def training_reminders(ctx: typer.Context, db: DbOption = None, now: NowOption =
     """Everyone overdue for a programme they must complete."""
     found = _register(ctx, db).reminders(time.time() if now is None else now)
     if output is OutputFormat.json:
-        write_json([r.__dict__ if hasattr(r, "__dict__") else {s: getattr(r, s) for s in r.__slots__} for r in found])
+        write_json([asdict(r) for r in found])
         return
     for r in found:
         console.print(Text(f"{r.person} ({r.role}) is overdue for {r.programme}: {r.title}"))
