@@ -72,6 +72,7 @@ class Connection:
     nc: Any = None
     js: Any = None
     denied: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
 
     async def open(self) -> Connection:
         """Connect (reconnecting forever afterwards); :class:`BusUnavailable` when NATS cannot be reached."""
@@ -95,9 +96,11 @@ class Connection:
                 context.load_cert_chain(o.tls_cert, o.tls_key)
             kwargs["tls"] = context
         try:
-            self.nc = await nats.connect(**kwargs)
+            # nats-py may retry a refused first connection (bad credentials) for ever: bound it.
+            self.nc = await asyncio.wait_for(nats.connect(**kwargs), o.connect_timeout * 2 + 1)
         except _unavailable_errors() as exc:
-            raise BusUnavailable(f"NATS unreachable: {exc.__class__.__name__}: {exc}") from None
+            why = "; ".join(self.refusals[-1:]) or f"{exc.__class__.__name__}: {exc}"
+            raise BusUnavailable(f"NATS unreachable or refused: {why}") from None
         self.js = self.nc.jetstream(timeout=5.0)
         return self
 
@@ -106,6 +109,9 @@ class Connection:
         if "permissions violation" in text.lower():
             self.denied.append(text)
             log.warning("NATS refused: %s", text)
+        elif "authorization" in text.lower() or "authentication" in text.lower():
+            self.refusals.append(text)
+            log.warning("NATS refused the credentials: %s", text)
         else:
             log.debug("NATS error: %s", text)
 
