@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.conftest import require_shared
 from wardwatch.domain.observation import Observation
 from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline.allinone import run_all_in_one
@@ -18,7 +19,6 @@ from wardwatch.pipeline.sensor import MemoryOutlet, Sensor, SensorSettings
 from wardwatch.pipeline.server import Applier, consume
 from wardwatch.pipeline.sources import LogSource
 from wardwatch.pipeline.spool import IdSource
-from tests.conftest import require_shared
 
 
 def _batch(seq: int, n: int, created: float = 100.0) -> Batch:
