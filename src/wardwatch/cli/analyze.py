@@ -64,14 +64,14 @@ def analyze(
         )
     elapsed = max(time.perf_counter() - started, 1e-9)
     table = Table(title="analyze summary", show_header=True)
-    for column in ("file", "packets", "flows", "observations", "skipped"):
+    for column in ("file", "packets", "flows", "observations", "alerts", "skipped"):
         table.add_column(column)
     for f in report.files:
         skipped = f.error or (
             f"{f.skipped_records} records ({', '.join(f'{k}: {v}' for k, v in sorted(f.skip_reasons.items()))})"
             if f.skipped_records else "0"
         )
-        table.add_row(Text(f.path), str(f.packets), str(f.flows), str(f.observations), Text(skipped))
+        table.add_row(Text(f.path), str(f.packets), str(f.flows), str(f.observations), str(f.alerts), Text(skipped))
     console.print(table)
     console.print(
         Text(

@@ -14,6 +14,7 @@ from wardwatch.cli.analyze import analyze
 from wardwatch.cli.common import EXIT_ERROR, EXIT_USAGE, err_console
 from wardwatch.cli.devices import device, devices
 from wardwatch.cli.inventory_cmd import inventory_app
+from wardwatch.cli.prevent_cmd import alerts, baseline_app, policy_app
 from wardwatch.cli.serve import serve
 from wardwatch.cli.users import token_app, user_app
 
@@ -52,6 +53,9 @@ app.add_typer(inventory_app, name="inventory")
 app.command()(serve)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(baseline_app, name="baseline")
+app.add_typer(policy_app, name="policy")
+app.command()(alerts)
 
 
 def main() -> None:

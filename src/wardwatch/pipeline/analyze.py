@@ -37,6 +37,7 @@ class FileReport:
     skip_reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     truncated: bool = False
+    alerts: int = 0
 
     @property
     def skipped(self) -> bool:
@@ -85,8 +86,10 @@ def analyze_file(
     config: CaptureConfig | None = None,
     progress: Progress | None = None,
     local_networks: tuple[str, ...] = (),
+    detect: bool = True,
 ) -> tuple[FileReport, int, int]:
-    """Analyze one capture into ``inventory``; returns the report and (new, updated) device counts."""
+    """Analyze one capture into ``inventory`` (and run detection over it unless ``detect`` is false);
+    returns the report and (new, updated) device counts."""
     report = FileReport(path=str(path))
     sink = DissectingSink(registry)
     try:
@@ -106,6 +109,10 @@ def analyze_file(
     report.flows = len(flows)
     report.observations = len(observations)
     summary = inventory.ingest(observations, flows, source=str(path))
+    if detect:
+        from wardwatch.detect.service import detect_and_alert
+
+        report.alerts = len(detect_and_alert(inventory, flows, observations).alerts)
     return report, summary.devices_new, summary.devices_updated
 
 
@@ -119,6 +126,7 @@ def analyze_captures(
     progress: Progress | None = None,
     on_file: Callable[[Path], None] | None = None,
     local_networks: tuple[str, ...] = (),
+    detect: bool = True,
 ) -> AnalyzeReport:
     """Analyze captures one after the other into ``inventory`` and summarise."""
     registry = registry or Registry.from_entry_points()
@@ -128,7 +136,7 @@ def analyze_captures(
             on_file(path)
         file_report, new, updated = analyze_file(
             path, inventory, registry, sensor=sensor, config=config, progress=progress,
-            local_networks=local_networks,
+            local_networks=local_networks, detect=detect,
         )
         report.files.append(file_report)
         report.devices_new += new
