@@ -17,7 +17,7 @@ import queue
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wardwatch.capture.config import CaptureConfig
@@ -26,9 +26,13 @@ from wardwatch.dissect.registry import Registry
 from wardwatch.errors import CaptureError
 from wardwatch.pipeline.sources import Emit, PacketHarvester
 
-#: Flow timeouts suited to a continuous capture (the file defaults keep TCP flows an hour).
-LIVE_CONFIG = CaptureConfig(tcp_timeout=600.0, udp_timeout=60.0, other_timeout=60.0, closed_timeout=5.0,
-                            max_flows=500_000)
+
+
+def live_config() -> CaptureConfig:
+    """Flow timeouts suited to a continuous capture (the file defaults keep TCP flows an hour)."""
+    return CaptureConfig(tcp_timeout=600.0, udp_timeout=60.0, other_timeout=60.0, closed_timeout=5.0,
+                         max_flows=500_000)
+
 #: Seconds between two emits of a worker while traffic keeps coming.
 EMIT_INTERVAL = 0.5
 
@@ -40,7 +44,7 @@ class LiveSettings:
     options: LiveOptions
     sensor: str
     workers: int = 1
-    config: CaptureConfig = LIVE_CONFIG
+    config: CaptureConfig = field(default_factory=live_config)
     local_networks: tuple[str, ...] = ()
 
 
