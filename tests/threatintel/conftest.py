@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,8 @@ class TaxiiServer:
         from taxii2client.v21 import Collection
 
         with Collection(self.collection_url, user=USER, password=PASSWORD) as collection:
-            status = collection.add_objects(json.dumps({"type": "bundle", "id": "bundle--" + "0" * 8 + "-0000-4000-8000-" + "0" * 12,
-                                                        "objects": objects}))
+            bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+            status = collection.add_objects(json.dumps(bundle))
             assert status.status == "complete" and status.failure_count == 0, status
 
 

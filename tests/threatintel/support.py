@@ -41,7 +41,8 @@ def stix_indicator(pattern: str, *, name: str, marking: str | None = None, confi
     return obj
 
 
-def misp_event(attributes: list[tuple[str, str]], *, tlp: str = "tlp:green", info: str = "test event") -> dict[str, Any]:
+def misp_event(attributes: list[tuple[str, str]], *, tlp: str = "tlp:green", info: str = "test event"
+               ) -> dict[str, Any]:
     """A MISP core-format event with ``(type, value)`` attributes."""
     return {"Event": {
         "uuid": str(uuid.uuid4()), "info": info, "date": "2024-03-01", "threat_level_id": "2", "analysis": "2",

@@ -67,7 +67,8 @@ def test_firmware_change_and_new_device(inventory: Inventory, desk: AlertDesk) -
     assert [h.kind for h in inventory.history(newcomer.id)] .count("new_device") == 1
     new_alerts = [v.alert for v in desk.views() if v.alert.id not in before]
     assert sorted((a.rule, a.devices, a.severity) for a in new_alerts) == sorted([
-        ("change-firmware-upgrade", (pump.key,), Severity.LOW), ("change-new-device", (newcomer.key,), Severity.MEDIUM)])
+        ("change-firmware-upgrade", (pump.key,), Severity.LOW),
+        ("change-new-device", (newcomer.key,), Severity.MEDIUM)])
     assert len(raised) == 2
     # a second scan finds nothing new
     assert monitor.scan(T0 + 86400 + 120)[0] == []

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -83,8 +84,8 @@ def test_misp_feed_event_matching_a_capture_raises_the_alert(tmp_path: Path, inv
 
 
 class _MispHandler(BaseHTTPRequestHandler):
-    events: list[dict[str, object]] = []
-    seen: list[tuple[str, str, dict[str, object]]] = []
+    events: ClassVar[list[dict[str, object]]] = []
+    seen: ClassVar[list[tuple[str, str, dict[str, object]]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -205,7 +206,8 @@ def test_failing_feeds_keep_previous_knowledge(tmp_path: Path, inventory: Invent
     store = IndicatorStore(inventory.engine)
     good = write_misp_feed(tmp_path / "good", [misp_event([("ip-dst", "192.0.2.10"), ("domain", "c2.example")])])
     feeds = {
-        "unreachable": FeedConfig(name="a", kind="stix-url", url=f"http://127.0.0.1:{_closed_port()}/b.json", timeout=1),
+        "unreachable": FeedConfig(name="a", kind="stix-url", url=f"http://127.0.0.1:{_closed_port()}/b.json",
+                                  timeout=1),
         "slow": FeedConfig(name="a", kind="stix-url", url=f"{silent_server}/b.json", timeout=0.5),
         "malformed-stix": FeedConfig(name="a", kind="stix-url", url=f"{static_server}/b.json", timeout=2),
         "malformed-misp": FeedConfig(name="a", kind="misp-feed", url=str(tmp_path / "bad")),

@@ -151,7 +151,8 @@ class AlertDesk:
         with self.engine.begin() as conn:
             if conn.execute(sa.select(alerts.c.id).where(alerts.c.id == alert_id)).first() is None:
                 raise NotFoundError(f"no alert {alert_id}")
-            if conn.execute(sa.select(alert_state.c.alert_id).where(alert_state.c.alert_id == alert_id)).first() is None:
+            has_state = sa.select(alert_state.c.alert_id).where(alert_state.c.alert_id == alert_id)
+            if conn.execute(has_state).first() is None:
                 rule = conn.execute(sa.select(alerts.c.rule).where(alerts.c.id == alert_id)).scalar_one()
                 conn.execute(alert_state.insert(), {"alert_id": alert_id, "teams": [self.routing.default_team],
                                                     "escalation_level": 0, "group_key": f"{rule}:?", "tlp": 0})

@@ -93,7 +93,8 @@ def incident_open(
 
 @incident_app.command("advance")
 def incident_advance(ctx: typer.Context, incident_id: int, db: DbOption = None, by: ByOption = None,
-                     force: Annotated[str | None, typer.Option(help="Advance with open tasks, for this reason.")] = None,
+                     force: Annotated[str | None,
+                                      typer.Option(help="Advance with open tasks, for this reason.")] = None,
                      now: NowOption = None, output: FormatOption = OutputFormat.table) -> None:
     """Move the incident to the next NIST phase (its tasks must be done)."""
     _run(ctx, db, output, "advance", incident_id, by or getpass.getuser(), force_reason=force, now=now)
@@ -182,7 +183,8 @@ def _day(text: str | None) -> float:
 @training_app.command("programme")
 def training_programme(ctx: typer.Context, code: str, title: str,
                        role: Annotated[list[str], typer.Option("--role", help="Role that must attend (repeatable).")],
-                       validity_days: Annotated[int | None, typer.Option(help="Completion stays valid this long.")] = 365,
+                       validity_days: Annotated[int | None,
+                                                typer.Option(help="Completion stays valid this long.")] = 365,
                        grace_days: Annotated[int, typer.Option(help="Newcomers' time to complete.")] = 30,
                        db: DbOption = None) -> None:
     """Add or update a training programme."""

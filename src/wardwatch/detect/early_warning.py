@@ -115,7 +115,8 @@ class EarlyWarning:
         for finding in Matcher(advisories).match_devices(devices):
             if finding.cve in wanted and finding.status in _HIT:
                 per_cve[finding.cve].add(str(finding.device_id))
-        alerts, touched = [], []
+        alerts: list[Alert] = []
+        touched: list[Device] = []
         for cve, ids in sorted(per_cve.items()):
             members = [by_id[i] for i in sorted(ids) if i in by_id]
             touched.extend(members)
@@ -147,7 +148,8 @@ class EarlyWarning:
     def on_indicators(self, indicators: Iterable[ThreatIndicator], now: float) -> list[Raised]:
         """One alert per indicator some device talked to in the last ``window_days``."""
         since = now - self.window_days * 86400
-        alerts, touched = [], []
+        alerts: list[Alert] = []
+        touched: list[Device] = []
         lookup = _DeviceLookup(self.inventory)
         for ind in indicators:
             flows, facts = self._sightings(ind, since)
@@ -158,7 +160,7 @@ class EarlyWarning:
                         device = lookup.by_ip(ip)
                         if device is not None:
                             talkers[device.key] = device
-            for device_id, kind, value in facts:
+            for device_id, _kind, _value in facts:
                 device = lookup.by_id(device_id)
                 if device is not None:
                     talkers[device.key] = device
@@ -166,7 +168,7 @@ class EarlyWarning:
                 continue
             touched.extend(talkers.values())
             evidence = [describe(f) for f in flows[:MAX_EVIDENCE]]
-            evidence += [f"{lookup.by_id(d).key if lookup.by_id(d) else d}: {k} = {v}" for d, k, v in facts[:10]]
+            evidence += [f"{_key_of(lookup.by_id(d), d)}: {k} = {v}" for d, k, v in facts[:10]]
             alerts.append(Alert(
                 rule=INDICATOR_RULE, severity=Severity.HIGH if ind.confidence >= 0.7 else Severity.MEDIUM,
                 title=f"{len(talkers)} device(s) talked to {ind.kind} {ind.value} ({ind.feed})"[:300],
@@ -207,6 +209,10 @@ class EarlyWarning:
         done = self.desk.raise_alerts(alerts, devices=devices, now=now)
         self.raised.extend(done)
         return done
+
+
+def _key_of(device: Device | None, device_id: int) -> str:
+    return device.key if device is not None else str(device_id)
 
 
 def _hits_ip(ind: ThreatIndicator, ip: str) -> bool:

@@ -92,7 +92,7 @@ def parse_event(document: Any, batch: IndicatorBatch, *, default_tlp: Tlp = Tlp.
     if not isinstance(event, dict) or not isinstance(event.get("Attribute", []), list):
         raise ParseError(f"{where}: not a MISP event (expected {{'Event': {{..., 'Attribute': [...]}}}})")
     event_tlp = tlp_of_tags(_tags(event))
-    org = event.get("Orgc") if isinstance(event.get("Orgc"), dict) else {}
+    org = event["Orgc"] if isinstance(event.get("Orgc"), dict) else {}
     source = str(org.get("name", ""))[:200]
     info = str(event.get("info", ""))[:200]
     attributes: list[dict[str, Any]] = [a for a in event.get("Attribute") or [] if isinstance(a, dict)]

@@ -35,7 +35,7 @@ class _BoundedSession(requests.Session):
         self.default_timeout = timeout
         self.date_added_last: str | None = None
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", (self.default_timeout, self.default_timeout))
         response = super().request(method, url, *args, **kwargs)
         header = response.headers.get(_ADDED_LAST)

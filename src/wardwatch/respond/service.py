@@ -130,7 +130,8 @@ class IncidentService:
         with self.engine.begin() as conn:
             self._open_row(conn, incident_id)
             _evidence(conn, incident_id, kind, ref, description, actor, moment, content=content, sha256=digest)
-            _log(conn, incident_id, moment, actor, "evidence", f"{kind} {ref}" + (f" sha256 {digest[:16]}…" if digest else ""))
+            suffix = f" sha256 {digest[:16]}…" if digest else ""
+            _log(conn, incident_id, moment, actor, "evidence", f"{kind} {ref}{suffix}")
         return self.get(incident_id)
 
     def note(self, incident_id: int, actor: str, text: str, *, now: float | None = None) -> Incident:
@@ -198,7 +199,9 @@ class IncidentService:
             row = conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id)).first()
             if row is None:
                 raise NotFoundError(f"no incident {incident_id}")
-            where = lambda table: table.c.incident_id == incident_id  # noqa: E731
+            def where(table: sa.Table) -> sa.ColumnElement[bool]:
+                return table.c.incident_id == incident_id
+
             alert_ids = tuple(conn.execute(sa.select(t.incident_alerts.c.alert_id).where(where(t.incident_alerts))
                                            .order_by(t.incident_alerts.c.alert_id)).scalars())
             devices = tuple((r.device_key, r.device_class) for r in conn.execute(

@@ -78,17 +78,20 @@ class TrainingRegister:
                 conn.execute(training_people.update().where(training_people.c.id == found), values)
                 return int(found)
             return int(conn.execute(training_people.insert().returning(training_people.c.id),
-                                    {**values, "joined_at": time.time() if joined_at is None else joined_at}).scalar_one())
+                                    {**values, "joined_at": time.time() if joined_at is None else joined_at}
+                                    ).scalar_one())
 
     def add_session(self, programme: str, held_at: float, *, trainer: str = "", location: str = "",
                     attendees: Iterable[str] = ()) -> int:
         """Record a session of a programme and who attended it."""
         with self.engine.begin() as conn:
-            pid = conn.execute(sa.select(training_programmes.c.id).where(training_programmes.c.code == programme)).scalar()
+            pid = conn.execute(sa.select(training_programmes.c.id)
+                               .where(training_programmes.c.code == programme)).scalar()
             if pid is None:
                 raise NotFoundError(f"no training programme {programme!r}")
             sid = int(conn.execute(training_sessions.insert().returning(training_sessions.c.id), {
-                "programme_id": pid, "held_at": held_at, "trainer": trainer[:200], "location": location[:200]}).scalar_one())
+                "programme_id": pid, "held_at": held_at, "trainer": trainer[:200], "location": location[:200]}
+            ).scalar_one())
         self.attend(sid, attendees, completed_at=held_at)
         return sid
 
@@ -129,7 +132,8 @@ class TrainingRegister:
                 done = last.get((person.id, prog.id))
                 valid = prog.validity_days * DAY if prog.validity_days is not None else None
                 current = done is not None and (valid is None or now - done <= valid)
-                due = (done + valid) if (done is not None and valid is not None) else person.joined_at + prog.grace_days * DAY
+                grace_end = person.joined_at + prog.grace_days * DAY
+                due = (done + valid) if (done is not None and valid is not None) else grace_end
                 out.append((person.name, person.role, prog.code, current, done, due))
         return out
 
