@@ -67,7 +67,7 @@ def escalate(desk: AlertDesk, policy: EscalationPolicy, now: float) -> list[Esca
         values: dict[str, object] = {"escalation_level": level, "escalated_at": now}
         if assignee:
             values["assignee"] = assignee
-        desk._update(alert.id, now, "wardwatch", "escalated",  # noqa: SLF001 (same package)
+        desk._update(alert.id, now, "wardwatch", "escalated",
                      f"level {level}" + (f" to {assignee}" if assignee else ""), **values)
         again = replace(alert, details={**alert.details, "escalation_level": level, "assignee": assignee})
         desk.routing.deliver(again, view.teams)
