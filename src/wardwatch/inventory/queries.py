@@ -96,12 +96,38 @@ def conditions(query: DeviceQuery) -> list[sa.ColumnElement[bool]]:
     return where
 
 
+def _attribute_order_page(conn: sa.Connection, attribute: str, total: int, limit: int | None, offset: int
+                          ) -> list[int]:
+    """One page of the whole inventory ordered by an attribute, ascending, devices without it last.
+
+    Walks the ``(name, value)`` index instead of sorting every device (the unfiltered list at 100 000
+    devices); equal values are ordered by the attribute row's id.
+    """
+    a = t.attributes.c
+    having = int(conn.execute(sa.select(sa.func.count()).where(a.name == attribute)).scalar_one())
+    wanted = (total if limit is None else limit)
+    ids: list[int] = []
+    if offset < having:
+        stmt = (sa.select(a.device_id).where(a.name == attribute).order_by(a.value, a.id)
+                .offset(offset).limit(wanted))
+        ids = [int(i) for i in conn.execute(stmt).scalars()]
+    if len(ids) < wanted:
+        missing = (sa.select(t.devices.c.id).where(~t.devices.c.id.in_(
+            sa.select(a.device_id).where(a.name == attribute))).order_by(t.devices.c.id)
+            .offset(max(0, offset - having)).limit(wanted - len(ids)))
+        ids += [int(i) for i in conn.execute(missing).scalars()]
+    return ids
+
+
 def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
     """The total matching and the ids of one page, in the requested order."""
     where = conditions(query)
     total = conn.execute(sa.select(sa.func.count()).select_from(t.devices).where(*where)).scalar_one()
     descending = query.sort.startswith("-")
     key = query.sort.lstrip("-") or "name"
+    plain = {"name": "hostname", "class": "device_class"}.get(key, key)
+    if not where and not descending and plain in SORTABLE_ATTRIBUTES:
+        return int(total), _attribute_order_page(conn, plain, int(total), query.limit, query.offset)
     stmt = sa.select(t.devices.c.id).where(*where)
     if key in SORT_COLUMNS:
         order: sa.ColumnElement[object] = SORT_COLUMNS[key]
@@ -130,7 +156,8 @@ def _scoped(departments: tuple[str, ...] | None) -> list[sa.ColumnElement[bool]]
 
 def count_devices(conn: sa.Connection, departments: tuple[str, ...] | None = None) -> int:
     """How many devices (in scope)."""
-    return int(conn.execute(sa.select(sa.func.count()).select_from(t.devices).where(*_scoped(departments))).scalar_one())
+    stmt = sa.select(sa.func.count()).select_from(t.devices).where(*_scoped(departments))
+    return int(conn.execute(stmt).scalar_one())
 
 
 def count_by_attribute(conn: sa.Connection, name: str, departments: tuple[str, ...] | None = None,
@@ -141,9 +168,9 @@ def count_by_attribute(conn: sa.Connection, name: str, departments: tuple[str, .
     stmt = (sa.select(a.value, sa.func.count()).select_from(t.attributes.join(t.devices, t.devices.c.id == a.device_id))
             .where(a.name == name, *scope).group_by(a.value).order_by(sa.func.count().desc(), a.value).limit(limit))
     rows = [(str(v), int(n)) for v, n in conn.execute(stmt)]
+    joined = t.attributes.join(t.devices, t.devices.c.id == a.device_id)
     with_value = sum(n for _, n in conn.execute(
-        sa.select(sa.literal(""), sa.func.count()).select_from(t.attributes.join(t.devices, t.devices.c.id == a.device_id))
-        .where(a.name == name, *scope)))
+        sa.select(sa.literal(""), sa.func.count()).select_from(joined).where(a.name == name, *scope)))
     missing = count_devices(conn, departments) - with_value
     if missing > 0:
         rows.append(("", missing))

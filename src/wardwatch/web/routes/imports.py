@@ -47,6 +47,7 @@ async def _run(request: Request, user: User, upload: UploadFile) -> ImportSummar
         except WardwatchError as exc:
             request.app.state.access.audit(user.username, "device.import.rejected", name[:200], {"error": str(exc)})
             raise HTTPException(400, str(exc).replace(str(path), name)) from exc
+    services(request).stats.invalidate()
     request.app.state.access.audit(user.username, "device.import", name[:200], _summary(summary, name))
     return summary
 

@@ -1,0 +1,261 @@
+"""API and page latency at 100 000 devices, on SQLite and PostgreSQL, under concurrent requests.
+
+The inventory rows (devices, addresses, six attributes each, spread over 40 departments, 30 vendors and
+20 classes) are bulk-inserted straight into the inventory tables, as the repository would store them.
+The server is ``wardwatch``'s own application under uvicorn in a child process (one worker); the load
+tool is a bounded pool of asyncio httpx clients (``--concurrency``, 8 by default) sending ``--requests``
+requests per endpoint after a warm-up. Reported: p50/p95/max per endpoint, in milliseconds.
+
+Findings are not stored by any capability yet (risk computes them on the fly), so the findings-backed
+widgets read the "not computed" extension; the numbers cover the inventory and the dashboards as they are.
+
+Usage: ``.venv/bin/python bench/api_latency.py [--devices N] [--backend sqlite|postgres|both] [--write]``
+(``--write`` replaces the "## API latency" section of bench/RESULTS.md). PostgreSQL: a separate database
+``wardwatch_bench`` is created on ``postgresql://postgres@127.0.0.1:5432/test``'s server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_BASE = os.environ.get("WARDWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+DEPARTMENTS = [f"Dept-{i:02d}" for i in range(40)]
+VENDORS = ["Philips", "GE Healthcare", "Siemens Healthineers", "Baxter", "B. Braun", "Medtronic", "Draeger",
+           "Mindray", "Nihon Kohden", "Hillrom"] + [f"Vendor {i}" for i in range(20)]
+CLASSES = ["infusion_pump", "patient_monitor", "ct_scanner", "mri", "ultrasound", "ventilator", "workstation",
+           "printer", "camera", "phone", "pacs", "lab_analyzer", "nurse_call", "badge", "server", "switch",
+           "access_point", "tablet", "iot_hub", "unknown"]
+GOAL_MS = 150.0
+
+
+def populate(url: str, n: int, seed: int = 7) -> None:
+    """Insert ``n`` synthetic devices with addresses and attributes (skipped when already there)."""
+    from wardwatch.identify.ownership import ip_sort_key
+    from wardwatch.inventory import tables as t
+    from wardwatch.inventory.db import create_engine, migrate
+
+    engine = create_engine(url)
+    migrate(engine)
+    with engine.connect() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(t.devices)).scalar_one() >= n:
+            return
+    rng = random.Random(seed)
+    now = time.time()
+    batch = 5000
+    with engine.begin() as conn:
+        for start in range(0, n, batch):
+            devices, ips, attrs = [], [], []
+            for i in range(start, min(n, start + batch)):
+                mac = "02:%02x:%02x:%02x:%02x:%02x" % (i >> 32 & 255, i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)
+                seen = now - rng.uniform(0, 90 * 86400)
+                devices.append({"id": i + 1, "key": f"mac:{mac}", "mac": mac, "sensor": "bench",
+                                "first_seen": seen, "last_seen": seen + rng.uniform(0, 86400)})
+                ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+                version, hexed = ip_sort_key(ip)
+                ips.append({"device_id": i + 1, "sensor": "bench", "ip": ip, "version": version, "ip_hex": hexed,
+                            "first_seen": seen, "last_seen": seen})
+                klass = rng.choice(CLASSES)
+                values = {"hostname": f"host-{i:06d}", "vendor": rng.choice(VENDORS), "model": f"Model {rng.randrange(200)}",
+                          "department": rng.choice(DEPARTMENTS), "os": rng.choice(["Linux", "Windows 10", "VxWorks", "QNX"])}
+                if klass != "unknown":
+                    values["device_class"] = klass
+                for name, value in values.items():
+                    attrs.append({"device_id": i + 1, "name": name, "value": value, "confidence": 0.8,
+                                  "source": "manual" if name == "department" else "observed",
+                                  "evidence": [{"kind": f"bench.{name}", "value": value, "ts": seen, "sensor": "bench",
+                                                "excerpt": "", "rule": None}]})
+            conn.execute(sa.insert(t.devices), devices)
+            conn.execute(sa.insert(t.device_ips), ips)
+            conn.execute(sa.insert(t.attributes), attrs)
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('devices', 'id'), (SELECT max(id) FROM devices))"))
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+        else:
+            conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
+
+
+def tokens(url: str) -> dict[str, str]:
+    """An API token per role (the clinician limited to two departments)."""
+    from wardwatch.web.auth.roles import Role
+    from wardwatch.web.auth.store import AccessStore
+    from wardwatch.web.services import open_engine
+
+    store = AccessStore(open_engine(url))
+    store.create_schema()
+    out = {}
+    for role in Role:
+        name = f"bench-{role.value}"
+        try:
+            store.get_by_name(name)
+        except Exception:
+            store.add_user(name, role, "bench-password-123", DEPARTMENTS[:2] if role is Role.clinician else ())
+        store.reset_dashboard(store.get_by_name(name))
+        out[role.value] = store.create_token(name, name="bench")
+    return out
+
+
+def serve(url: str, port: int) -> None:
+    """Run the application (child process)."""
+    import logging
+
+    import uvicorn
+
+    from wardwatch.web.app import create_app
+
+    logging.disable(logging.WARNING)
+    uvicorn.run(create_app(url, secret_key="bench"), host="127.0.0.1", port=port, log_level="error",
+                access_log=False)
+
+
+async def _load(base: str, token: str, paths: list[str], concurrency: int) -> list[float]:
+    import httpx
+
+    times: list[float] = []
+    queue = list(paths)
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        async def worker() -> None:
+            while queue:
+                path = queue.pop()
+                started = time.perf_counter()
+                response = await client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return times
+
+
+def scenarios(n: int, requests: int, seed: int = 11) -> list[tuple[str, str, list[str]]]:
+    """(name, role, paths) of each measured endpoint."""
+    rng = random.Random(seed)
+    ids = [rng.randrange(1, n + 1) for _ in range(requests)]
+    pages = [rng.randrange(1, 50) for _ in range(requests)]
+    out = [
+        ("inventory list (API, 50/page, by name)", "security_analyst",
+         [f"/api/v1/devices?limit=50&offset={50 * (p - 1)}" for p in pages]),
+        ("inventory list (page, by last seen)", "security_analyst",
+         [f"/devices?sort=-last_seen&page={p}" for p in pages]),
+        ("filtered list (vendor + class)", "security_analyst",
+         [f"/api/v1/devices?vendor={rng.choice(VENDORS[:10])}&device_class={rng.choice(CLASSES)}&limit=50"
+          for _ in range(requests)]),
+        ("search (host name)", "security_analyst", [f"/api/v1/devices?q=host-0{rng.randrange(10000):04d}" for _ in range(requests)]),
+        ("device page", "biomed", [f"/devices/{i}" for i in ids]),
+        ("device (API)", "it_network", [f"/api/v1/devices/{i}" for i in ids]),
+        ("clinician list (2 departments)", "clinician", ["/api/v1/devices?limit=50"] * requests),
+    ]
+    for role in ("admin", "security_analyst", "it_network", "biomed", "manager", "clinician"):
+        out.append((f"dashboard: {role}", role, ["/"] * requests))
+    return out
+
+
+def run_backend(name: str, url: str, n: int, requests: int, concurrency: int) -> list[tuple[str, float, float, float]]:
+    """Populate, serve and measure one backend."""
+    started = time.perf_counter()
+    populate(url, n)
+    print(f"[{name}] {n} devices ready in {time.perf_counter() - started:.1f} s", flush=True)
+    keys = tokens(url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    child = subprocess.Popen([sys.executable, __file__, "--serve", url, "--port", str(port)], cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/login", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        rows = []
+        for label, role, paths in scenarios(n, requests):
+            asyncio.run(_load(base, keys[role], paths[: max(5, requests // 10)], concurrency))  # warm-up
+            times = sorted(asyncio.run(_load(base, keys[role], paths, concurrency)))
+            p50 = statistics.median(times)
+            p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+            rows.append((label, p50, p95, times[-1]))
+            print(f"[{name}] {label:45s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {times[-1]:7.1f} ms", flush=True)
+        return rows
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def pg_url() -> str:
+    """A separate database ``wardwatch_bench`` on the test server (created when missing)."""
+    from sqlalchemy.engine import make_url
+
+    base = make_url(PG_BASE).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = 'wardwatch_bench'")).scalar():
+            conn.execute(sa.text('CREATE DATABASE "wardwatch_bench"'))
+    admin.dispose()
+    return base.set(database="wardwatch_bench").render_as_string(hide_password=False)
+
+
+def write_results(n: int, requests: int, concurrency: int, results: dict[str, list[tuple[str, float, float, float]]]) -> None:
+    """Replace the "## API latency" section of bench/RESULTS.md."""
+    lines = ["## API latency", "",
+             f"`bench/api_latency.py`: {n} devices (6 attributes and an address each), {requests} requests per "
+             f"endpoint from {concurrency} concurrent asyncio httpx clients after a warm-up, against one uvicorn "
+             f"worker on this machine (2 cores shared with other jobs). Goal: p95 < {GOAL_MS:.0f} ms.", ""]
+    for backend, rows in results.items():
+        lines += [f"### {backend}", "", "| endpoint | p50 ms | p95 ms | max ms | goal |", "|---|---|---|---|---|"]
+        for label, p50, p95, top in rows:
+            lines.append(f"| {label} | {p50:.1f} | {p95:.1f} | {top:.1f} | {'ok' if p95 < GOAL_MS else 'MISSED'} |")
+        lines.append("")
+    path = ROOT / "bench" / "RESULTS.md"
+    text = path.read_text()
+    start = text.find("## API latency")
+    if start >= 0:
+        end = text.find("\n## ", start + 5)
+        text = text[:start] + text[end + 1:] if end >= 0 else text[:start]
+    path.write_text(text.rstrip() + "\n\n" + "\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--write", action="store_true")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+    results: dict[str, Any] = {}
+    if args.backend in ("sqlite", "both"):
+        folder = ROOT / "bench" / "out"
+        folder.mkdir(parents=True, exist_ok=True)
+        results["SQLite"] = run_backend("sqlite", f"sqlite:///{folder / f'api-{args.devices}.db'}", args.devices,
+                                        args.requests, args.concurrency)
+    if args.backend in ("postgres", "both"):
+        results["PostgreSQL"] = run_backend("postgres", pg_url(), args.devices, args.requests, args.concurrency)
+    if args.write:
+        write_results(args.devices, args.requests, args.concurrency, results)
+
+
+if __name__ == "__main__":
+    main()
