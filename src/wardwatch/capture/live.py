@@ -111,11 +111,11 @@ class LiveCapture:
         self.link = int(handle.datalink())
         return self
 
-    def read(self) -> tuple[bytes, RecordIndex] | None:
-        """The packets available now, after waiting up to ``poll_interval``; None when there were none."""
+    def read(self, wait: float | None = None) -> tuple[bytes, RecordIndex] | None:
+        """The packets available now, after waiting up to ``wait`` (default ``poll_interval``); None if none."""
         if self._handle is None:
             raise CaptureError("capture is not open")
-        _ready, _, _ = select.select([self._fd], [], [], self.options.poll_interval)
+        select.select([self._fd], [], [], self.options.poll_interval if wait is None else wait)
         packets, meta = self._handle.next_batch(self.options.batch_packets)
         if not meta:
             return None
@@ -181,8 +181,13 @@ class LiveEngine:
         return self.table.feed(decode(Gatherer(buf, len(buf)), rec), buf)
 
     def finish(self) -> list[FlowRecord]:
-        """End every flow (graceful stop): pending streams go to the sink, remaining records are returned."""
-        return self.table.flush()
+        """Graceful stop: process what is still in the kernel ring, then end every flow (pending streams go
+        to the sink) and return the remaining records."""
+        out: list[FlowRecord] = []
+        while (got := self.capture.read(wait=0.05)) is not None:
+            buf, rec = got
+            out += self.table.feed(decode(Gatherer(buf, len(buf)), rec), buf)
+        return out + self.table.flush()
 
 
 def _empty_batch() -> tuple[bytes, Any]:
