@@ -64,7 +64,8 @@ class IdentifySettings(_Frozen):
     """Identity resolution knobs."""
 
     local_networks: tuple[str, ...] = Field(
-        default=(), description="CIDRs whose addresses may become IP-keyed devices; empty means every non-global address"
+        default=(),
+        description="CIDRs whose addresses may become IP-keyed devices; empty means every non-global address",
     )
     evidence_cap: int = Field(default=20, ge=1, description="evidence entries kept per attribute")
 

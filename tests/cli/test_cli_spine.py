@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import require_shared
 
 WARDWATCH = [sys.executable, "-m", "wardwatch.cli"]

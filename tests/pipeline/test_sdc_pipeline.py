@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import require_shared
 from tests.peers.sdc import PROVIDER_IP, THIS_DEVICE, THIS_MODEL, capture_sdc, netns_available
 from tests.support.analyze import analyze_into, facts_of

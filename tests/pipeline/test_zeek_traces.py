@@ -10,7 +10,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import SHARED_DATA, require_shared
 from tests.support import tshark as ts
 from tests.support.analyze import analyze_into, facts_of

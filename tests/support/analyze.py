@@ -6,9 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from wardwatch.inventory.repository import Inventory
-
 from wardwatch.domain.device import Device
+from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline.analyze import AnalyzeReport, analyze_captures
 from wardwatch.pipeline.wiring import open_inventory
 

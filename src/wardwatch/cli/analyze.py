@@ -12,7 +12,6 @@ from rich.table import Table
 from rich.text import Text
 
 from wardwatch.cli.common import (
-    EXIT_ERROR,
     EXIT_SKIPPED,
     DbOption,
     console,

@@ -30,21 +30,26 @@ def _mac(value: Any) -> str | None:
     return text.lower() if text and len(text) == 17 else None
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 class _Event:
     """One EVE record with helpers to emit facts about its client or server side."""
 
     def __init__(self, record: Record, sensor: str) -> None:
         self.record, self.sensor = record, sensor
         self.ts = parse_ts(record.get("timestamp"))
-        ether = record.get("ether") if isinstance(record.get("ether"), dict) else {}
+        ether = _dict(record.get("ether"))
         self.src_ip, self.dst_ip = _text(record.get("src_ip")), _text(record.get("dest_ip"))
         self.src_mac, self.dst_mac = _mac(ether.get("src_mac")), _mac(ether.get("dest_mac"))
 
     def section(self, name: str) -> dict[str, Any]:
-        value = self.record.get(name)
-        return value if isinstance(value, dict) else {}
+        """The record's ``name`` object (``{}`` when absent or not an object)."""
+        return _dict(self.record.get(name))
 
     def about(self, side: str, kind: str, value: Any, excerpt: str = "") -> Iterator[Observation]:
+        """One Observation about the client (``side="src"``) or server (``"dst"``) when both are known."""
         text = _text(value)
         if text is None:
             return
@@ -71,13 +76,14 @@ def _dhcp(e: _Event) -> Iterator[Observation]:
                               ip=ip if ip not in ("0.0.0.0",) else None, excerpt="suricata dhcp", source="suricata")
     params = d.get("params")
     if isinstance(params, list) and params:
-        yield Observation(ts=e.ts, sensor=e.sensor, kind="dhcp.param_list_names", value=clip(",".join(map(str, params))),
-                          mac=mac, ip=ip, excerpt="suricata dhcp", source="suricata")
+        yield Observation(ts=e.ts, sensor=e.sensor, kind="dhcp.param_list_names",
+                          value=clip(",".join(map(str, params))), mac=mac, ip=ip, excerpt="suricata dhcp",
+                          source="suricata")
 
 
 def _dns(e: _Event) -> Iterator[Observation]:
     d = e.section("dns")
-    names: list[str] = []
+    names: list[Any] = []
     if d.get("type") == "query" or "queries" in d or d.get("type") == "request":
         if isinstance(d.get("queries"), list):
             names += [q.get("rrname") for q in d["queries"] if isinstance(q, dict) and q.get("rrname")]
@@ -102,7 +108,7 @@ _TLS = {"TLSv1": "TLS 1.0", "TLS 1.0": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLS 1.1
 def _tls(e: _Event) -> Iterator[Observation]:
     t = e.section("tls")
     yield from e.about("src", "tls.sni", t.get("sni"))
-    ja3 = t.get("ja3") if isinstance(t.get("ja3"), dict) else {}
+    ja3 = _dict(t.get("ja3"))
     yield from e.about("src", "tls.ja3", ja3.get("hash"))
     yield from e.about("src", "tls.ja4", t.get("ja4"))
     version = _text(t.get("version"))
@@ -140,7 +146,7 @@ def _snmp(e: _Event) -> Iterator[Observation]:
 def _ssh(e: _Event) -> Iterator[Observation]:
     s = e.section("ssh")
     for side, key in (("src", "client"), ("dst", "server")):
-        part = s.get(key) if isinstance(s.get(key), dict) else {}
+        part = _dict(s.get(key))
         if part.get("software_version"):
             yield from e.about(side, "ssh.banner", f"SSH-{part.get('proto_version', '2.0')}-{part['software_version']}")
 

@@ -60,7 +60,9 @@ def _decode_separator(text: str) -> str:
     return text.encode("ascii", "replace").decode("unicode_escape") if "\\x" in text else text
 
 
-def zeek_tsv_records(lines: Iterable[str], stats: ReadStats, default_path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+def zeek_tsv_records(
+    lines: Iterable[str], stats: ReadStats, default_path: str = ""
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, record) pairs of a Zeek TSV stream; set/vector fields become lists, unset fields vanish."""
     sep, set_sep, empty, unset = "\t", ",", "(empty)", "-"
     path, names, types = default_path, [], []
