@@ -27,9 +27,9 @@ USER, PASSWORD = "wardwatch", "taxii-test-secret"
 
 
 @pytest.fixture
-def inventory(sqlite_url: str) -> Iterator[Inventory]:
-    """A freshly migrated inventory on SQLite."""
-    inv = Inventory.open(sqlite_url)
+def inventory(database_url: str) -> Iterator[Inventory]:
+    """A freshly migrated inventory (SQLite, and PostgreSQL when WARDWATCH_TEST_POSTGRES_URL is set)."""
+    inv = Inventory.open(database_url)
     try:
         yield inv
     finally:
