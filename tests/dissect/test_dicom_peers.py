@@ -8,7 +8,6 @@ Info column) on the same capture, decoded with ``-d tcp.port==PORT,dicom`` since
 from __future__ import annotations
 
 import re
-import subprocess
 from collections import defaultdict
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from tests.conftest import require_tool
 from tests.peers import dicom as peers
 from tests.support.streams import Stream, tcp_streams
+from tests.support.tshark import fields as oracle_fields
 from wardwatch.dissect.dicom import DISSECTOR
 from wardwatch.dissect.interface import InputShape
 from wardwatch.dissect.registry import Registry
@@ -80,16 +80,14 @@ def side(o: Observation) -> str:
     return "s" if o.ip == peers.SERVER_IP else "c"
 
 
+_FIELDS = ("tcp.srcport", "tcp.dstport", "dicom.pdu.type", "dicom.assoc.ae.calling", "dicom.assoc.ae.called",
+           "dicom.userinfo.uid", "dicom.userinfo.version", "dicom.max_pdu_len", "dicom.pctx.id", "dicom.pctx.result",
+           "dicom.pctx.abss.syntax", "_ws.col.Info", "dicom.assoc.reject.result", "dicom.assoc.reject.source",
+           "dicom.assoc.reject.reason")
+
+
 def _fields(tshark: str, capture: peers.PeerCapture) -> list[list[str]]:
-    cmd = [tshark, "-n", "-r", str(capture.pcap), "-d", f"tcp.port=={capture.port},dicom", "-Y", "dicom",
-           "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|", "-E", "quote=n"]
-    for name in ("tcp.srcport", "tcp.dstport", "dicom.pdu.type", "dicom.assoc.ae.calling",
-                 "dicom.assoc.ae.called", "dicom.userinfo.uid", "dicom.userinfo.version", "dicom.max_pdu_len",
-                 "dicom.pctx.id", "dicom.pctx.result", "dicom.pctx.abss.syntax", "_ws.col.Info",
-                 "dicom.assoc.reject.result", "dicom.assoc.reject.source", "dicom.assoc.reject.reason"):
-        cmd += ["-e", name]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout
-    return [line.split("\t") for line in out.splitlines() if line.strip()]
+    return oracle_fields(tshark, capture.pcap, "dicom", *_FIELDS, decode_as=f"tcp.port=={capture.port},dicom")
 
 
 def tshark_view(tshark: str, capture: peers.PeerCapture) -> dict[int, dict[str, set[str]]]:

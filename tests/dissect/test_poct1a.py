@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require_shared
+from tests.support.tshark import fields
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.dissect.poct1a import DISSECTOR, MAX_DOCUMENT
 from wardwatch.domain.observation import Observation
@@ -75,18 +77,9 @@ def test_real_dca_vantage_is_identified(conversation: tuple[FlowContext, bytes, 
 
 def test_message_types_equal_tshark_xml(conversation: tuple[FlowContext, bytes, bytes], tshark: str) -> None:
     """tshark's XML dissector (decode-as on port 3001) sees the same POCT1 root elements per direction."""
-    import subprocess
-
     path = require_shared("poct1a", "dca_basic_conversation_flow.pcapng")
-    out = subprocess.run(
-        [tshark, "-r", str(path), "-d", "tcp.port==3001,xml", "-T", "fields", "-e", "ip.src", "-e", "xml.tag"],
-        capture_output=True, text=True, check=True, timeout=60,
-    ).stdout
-    import re
-
     theirs: dict[str, set[str]] = {}
-    for line in out.splitlines():
-        src, _, tags = line.partition("\t")
+    for src, tags in fields(tshark, path, "xml", "ip.src", "xml.tag", decode_as="tcp.port==3001,xml"):
         for root in re.findall(r"<([A-Z]{3}\.R0\d)>", tags):
             theirs.setdefault(src, set()).add(root)
     ctx, client, server = conversation

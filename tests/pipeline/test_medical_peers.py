@@ -8,16 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.peers.dicom import (
-    CLIENT_IP,
-    SERVER_IP,
-    capture_dcmtk_store,
-    capture_pynetdicom_store,
-    testdata as dicom_file,
-    with_phi,
-)
+from tests.peers.dicom import CLIENT_IP, SERVER_IP, capture_dcmtk_store, capture_pynetdicom_store, with_phi
+from tests.peers.dicom import testdata as dicom_file
 from tests.peers.hl7 import capture_mllp
+from tests.support import tshark as ts
 from tests.support.analyze import analyze_into, facts_of
 
 
@@ -47,11 +41,8 @@ def test_pynetdicom_ct_store_classifies_modality_and_archive(tmp_path: Path, tsh
 
 
 def _decoded(tshark: str, pcap: Path, port: int, field: str) -> set[str]:
-    import subprocess
-
-    out = subprocess.run([tshark, "-n", "-r", str(pcap), "-d", f"tcp.port=={port},dicom", "-Y", field, "-T",
-                          "fields", "-e", field], capture_output=True, text=True, check=True, timeout=60).stdout
-    return {line.strip() for line in out.splitlines() if line.strip()}
+    """Values of ``field`` as tshark decodes them (AE titles come space-padded, PS3.8 §9.3.2)."""
+    return {v.strip() for v in ts.values(tshark, pcap, field, field, decode_as=f"tcp.port=={port},dicom")}
 
 
 def test_dcmtk_mr_store_names_the_library_not_a_vendor(tmp_path: Path) -> None:
@@ -64,17 +55,14 @@ def test_dcmtk_mr_store_names_the_library_not_a_vendor(tmp_path: Path) -> None:
 
 
 def test_hl7_mllp_names_and_message_types_equal_tshark(tmp_path: Path, tshark: str) -> None:
-    import subprocess
-
     peer = capture_mllp(tmp_path)
     inventory, report = analyze_into(f"sqlite:///{tmp_path / 'inv.db'}", [peer.pcap])
     assert report.dissected.get("hl7") == 1
-    out = subprocess.run([tshark, "-n", "-r", str(peer.pcap), "-d", f"tcp.port=={peer.port},hl7", "-Y", "hl7",
-                          "-T", "fields", "-e", "ip.src", "-e", "hl7.message.type", "-e", "hl7.event.type"],
-                         capture_output=True, text=True, check=True, timeout=60).stdout
+    rows = ts.fields(tshark, peer.pcap, "hl7", "ip.src", "hl7.message.type", "hl7.event.type",
+                     decode_as=f"tcp.port=={peer.port},hl7")
     expected: dict[str, set[str]] = {}
-    for line in out.splitlines():
-        src, mtype, event = (line.split("\t") + ["", ""])[:3]
+    for row in rows:
+        src, mtype, event = [*row, "", ""][:3]
         if mtype:
             expected.setdefault(src, set()).add(f"{mtype}^{event}" if event else mtype)
     for ip in (CLIENT_IP, SERVER_IP):
