@@ -42,8 +42,8 @@ def test_kev_outranks_equal_cvss_without_kev() -> None:
 def test_epss_and_ssvc_in_explanation_and_factors() -> None:
     enrichment = INTEL.enrichment()
     scored = enrich(vuln("CVE-2022-2121", 6.5), PUMP, INTEL, enrichment, RiskWeights())
-    assert "EPSS 0.0009" in scored.finding.explanation
-    assert "CISA SSVC: exploitation poc, automatable yes" in scored.finding.explanation
+    assert "EPSS 0.0009" in scored.explanation
+    assert "CISA SSVC: exploitation poc, automatable yes" in scored.explanation
     assert scored.ssvc == "Attend"  # poc + automatable + high mission impact (life-sustaining)
     factors = {f.name: f for f in assess(PUMP, [scored.finding], enrichment).factors}
     assert "EPSS" in factors and "SSVC" in factors and "0.001" in factors["EPSS"].value

@@ -81,9 +81,21 @@ class Candidate:
     effects: Mapping[int, Effect]
 
 
+_REMEDIES: dict[tuple[str, ...], tuple[str, str]] = {}
+
+
 def _remedy(scored: Scored) -> tuple[str, str]:
     """(sub-kind, remediation text) of a vulnerability finding from its CSAF remediations."""
     texts = scored.finding.remediations
+    found = _REMEDIES.get(texts)
+    if found is None:
+        if len(_REMEDIES) > 50_000:
+            _REMEDIES.clear()
+        found = _REMEDIES[texts] = _pick_remedy(texts)
+    return found
+
+
+def _pick_remedy(texts: tuple[str, ...]) -> tuple[str, str]:
     for prefix, subkind in (("vendor_fix:", "patch"), ("mitigation:", "mitigate"), ("workaround:", "mitigate")):
         for text in texts:
             if text.startswith(prefix):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from wardwatch.domain.device import Device
+from wardwatch.domain.device import Attribute, AttributeSource, Device
 from wardwatch.domain.flow import FlowRecord
 from wardwatch.identify.taxonomy import Criticality, Taxonomy, criticality_for, default_taxonomy
 from wardwatch.inventory import tables as t
@@ -46,6 +46,33 @@ CRITICALITY_WORDS: dict[str, Criticality] = {
     "1": Criticality.LIFE_SUSTAINING, "2": Criticality.LIFE_SUPPORTING, "3": Criticality.DIAGNOSTIC,
     "4": Criticality.NON_CLINICAL,
 }
+
+
+#: Attributes the risk layer reads (matching, criticality, controls, labels, scope).
+RISK_ATTRIBUTES = ("vendor", "model", "firmware", "software", "device_class", "criticality", "controls",
+                   "department", "os", "hostname")
+
+
+def load_devices(engine: sa.Engine) -> list[Device]:
+    """Every device with its addresses and the attributes of :data:`RISK_ATTRIBUTES` (no evidence): three
+    table scans, much lighter than the inventory's full loader for a whole-inventory evaluation."""
+    ips: dict[int, list[tuple[float, str]]] = defaultdict(list)
+    attrs: dict[int, dict[str, Attribute]] = defaultdict(dict)
+    sources = {s.value: s for s in AttributeSource}
+    with engine.connect() as conn:
+        for device_id, ip, last_seen in conn.execute(sa.select(t.device_ips.c.device_id, t.device_ips.c.ip,
+                                                                t.device_ips.c.last_seen)):
+            ips[device_id].append((-last_seen, ip))
+        query = sa.select(t.attributes.c.device_id, t.attributes.c.name, t.attributes.c.value,
+                          t.attributes.c.confidence, t.attributes.c.source).where(
+            t.attributes.c.name.in_(RISK_ATTRIBUTES))
+        for device_id, name, value, confidence, source in conn.execute(query):
+            attrs[device_id][name] = Attribute(name, value, confidence,
+                                               source=sources.get(source, AttributeSource.OBSERVED))
+        rows = conn.execute(sa.select(t.devices).order_by(t.devices.c.id)).all()
+    return [Device(key=r.key, mac=r.mac, ips=tuple(dict.fromkeys(ip for _, ip in sorted(ips.get(r.id, ())))),
+                   first_seen=r.first_seen, last_seen=r.last_seen, attributes=attrs.get(r.id, {}), sensor=r.sensor,
+                   id=r.id) for r in rows]
 
 
 @dataclass

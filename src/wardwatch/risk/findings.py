@@ -10,7 +10,7 @@ flows (open when the device talks to the internet, small when declared segmented
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from wardwatch.domain.advisory import EpssScore, KevEntry, SsvcDecision
@@ -49,6 +49,12 @@ class Scored:
     priority: float
     ssvc: str | None
     sla_days: int
+    note: str = ""  # KEV, EPSS, SSVC words appended to the finding's explanation
+
+    @property
+    def explanation(self) -> str:
+        """The match's explanation with the enrichment."""
+        return self.finding.explanation + self.note
 
     @property
     def active(self) -> bool:
@@ -88,9 +94,29 @@ def decide(finding: Finding, ctx: DeviceContext, intel: IntelFacts) -> tuple[str
     return decision, words
 
 
+_Extra = tuple[str, float, str | None, int]
+EnrichCache = dict[tuple[object, ...], _Extra]
+
+
 def enrich(finding: Finding, ctx: DeviceContext, intel: IntelFacts, enrichment: Enrichment,
-           weights: RiskWeights) -> Scored:
-    """The finding with KEV, EPSS and SSVC in its explanation, its priority, SSVC decision and SLA."""
+           weights: RiskWeights, cache: EnrichCache | None = None) -> Scored:
+    """The finding with KEV, EPSS and SSVC in its explanation, its priority, SSVC decision and SLA.
+
+    ``cache`` (one per evaluation: same knowledge base, same weights) spares recomputing the enrichment of
+    findings that differ only by device.
+    """
+    cache = {} if cache is None else cache
+    key = (finding.kind, finding.status, finding.cve, finding.severity, finding.cvss_score,
+           finding.title, ctx.criticality, ctx.handles_phi, ctx.internet_exposed, ctx.controls)
+    extra = cache.get(key)
+    if extra is None:
+        extra = cache[key] = _extra(finding, ctx, intel, enrichment, weights)
+    suffix, priority, decision, sla = extra
+    return Scored(fingerprint(finding), finding, priority, decision, sla, suffix)
+
+
+def _extra(finding: Finding, ctx: DeviceContext, intel: IntelFacts, enrichment: Enrichment,
+           weights: RiskWeights) -> _Extra:
     notes: list[str] = []
     cve = finding.cve or ""
     if cve in intel.kev:
@@ -107,10 +133,8 @@ def enrich(finding: Finding, ctx: DeviceContext, intel: IntelFacts, enrichment: 
     decision, words = decide(finding, ctx, intel)
     if words:
         notes.append(words)
-    explanation = finding.explanation + (". " + "; ".join(notes) if notes else "")
-    enriched = replace(finding, explanation=explanation)
-    return Scored(fingerprint(finding), enriched, finding_priority(finding, ctx, enrichment, weights), decision,
-                  sla_days(finding, intel, weights))
+    suffix = ". " + "; ".join(notes) if notes else ""
+    return suffix, finding_priority(finding, ctx, enrichment, weights), decision, sla_days(finding, intel, weights)
 
 
 def finding_from_dict(data: dict[str, Any]) -> Finding:

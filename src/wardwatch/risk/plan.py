@@ -16,6 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from wardwatch.domain.risk import RemediationAction
 
 #: Budget resolution: efforts are rounded up to this many hours.
@@ -37,48 +39,68 @@ def _units(hours: float) -> int:
     return max(0, math.ceil(round(hours / UNIT_HOURS, 6)))
 
 
+#: Most budget units the marginal curve explores (the DP's best-value row is this long).
+CURVE_MAX_UNITS = 200_000
+
+
+def _table(values: Sequence[float], weights: Sequence[int], capacity: int, keep_upto: int | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The knapsack DP (numpy, one vector step per item): best value per capacity and the keep matrix
+    (for capacities up to ``keep_upto``)."""
+    upto = capacity if keep_upto is None else min(keep_upto, capacity)
+    best = np.zeros(capacity + 1)
+    keep = np.zeros((len(values), upto + 1), dtype=bool)
+    for i, (w, v) in enumerate(zip(weights, values, strict=True)):
+        if v <= 0 or w > capacity:
+            continue
+        candidate = best[: capacity + 1 - w] + v  # computed from the previous row: each item at most once
+        better = candidate > best[w:] + 1e-12
+        best[w:][better] = candidate[better]
+        if w <= upto:
+            keep[i, w:] = better[: upto + 1 - w]
+    return best, keep
+
+
+def _choose(best: np.ndarray, keep: np.ndarray, weights: Sequence[int], capacity: int) -> tuple[float, list[int]]:
+    scores = np.round(best[: capacity + 1], 9)
+    c = int(np.flatnonzero(scores == scores.max())[0])  # the least work reaching the best value
+    total = float(best[c])
+    chosen: list[int] = []
+    for i in range(len(weights) - 1, -1, -1):
+        if keep[i, c]:
+            chosen.append(i)
+            c -= weights[i]
+    return total, sorted(chosen)
+
+
 def best_subset(values: Sequence[float], weights: Sequence[int], capacity: int) -> tuple[float, list[int]]:
     """Exact 0/1 knapsack: the most total value with total weight ≤ capacity, and the chosen indexes.
 
     Ties are broken towards fewer units of work, then towards lower indexes (deterministic).
     """
     capacity = max(capacity, 0)
-    n = len(values)
-    best = [0.0] * (capacity + 1)
-    keep = [[False] * (capacity + 1) for _ in range(n)]
-    for i in range(n):
-        w, v = weights[i], values[i]
-        if v <= 0:
-            continue
-        for c in range(capacity, w - 1, -1):
-            candidate = best[c - w] + v
-            if candidate > best[c] + 1e-12:
-                best[c] = candidate
-                keep[i][c] = True
-    chosen: list[int] = []
-    c = min(range(capacity + 1), key=lambda k: (-round(best[k], 9), k))
-    total = best[c]
-    for i in range(n - 1, -1, -1):
-        if keep[i][c]:
-            chosen.append(i)
-            c -= weights[i]
-    return total, sorted(chosen)
+    best, keep = _table(values, weights, capacity)
+    return _choose(best, keep, weights, capacity)
 
 
 def plan(actions: Sequence[RemediationAction], budget_hours: float, curve_points: int = 8) -> Plan:
-    """The actions that remove the most risk within ``budget_hours`` (and the marginal-gain curve)."""
+    """The actions that remove the most risk within ``budget_hours`` (and the marginal-gain curve).
+
+    One DP gives both the choice and the curve (best value at each capacity), from the budget up to all the
+    work there is (at most :data:`CURVE_MAX_UNITS`, at least twice the budget).
+    """
     weights = [_units(a.effort_hours) for a in actions]
     values = [a.risk_removed for a in actions]
     capacity = _units(budget_hours) if budget_hours >= 0 else 0
-    total, chosen = best_subset(values, weights, capacity)
+    top = max(capacity * 2, min(sum(weights), CURVE_MAX_UNITS), 1)
+    best, keep = _table(values, weights, top, keep_upto=capacity)
+    total, chosen = _choose(best, keep, weights, capacity)
     picked = tuple(sorted((actions[i] for i in chosen), key=lambda a: (-a.risk_removed / max(a.effort_hours, 0.1),
                                                                           a.id)))
     marginal: list[tuple[float, float]] = []
-    if curve_points > 0:
-        top = max(capacity * 2, _units(sum(a.effort_hours for a in actions)))
-        for k in range(1, curve_points + 1):
-            cap = math.ceil(top * k / curve_points)
-            marginal.append((cap * UNIT_HOURS, best_subset(values, weights, cap)[0]))
+    for k in range(1, curve_points + 1):
+        cap = math.ceil(top * k / curve_points)
+        marginal.append((cap * UNIT_HOURS, float(best[cap])))
     hours = sum(a.effort_hours for a in picked)
     return Plan(budget_hours, picked, round(hours, 2), total, tuple(marginal))
 

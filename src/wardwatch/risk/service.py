@@ -32,8 +32,8 @@ from wardwatch.intel.tables import imports as intel_imports
 from wardwatch.inventory import tables as t
 from wardwatch.risk import tables as rt
 from wardwatch.risk.actions import Candidate, candidates
-from wardwatch.risk.context import ContextBuilder, DeviceView, load_views
-from wardwatch.risk.findings import IntelFacts, Scored, enrich, finding_from_dict
+from wardwatch.risk.context import ContextBuilder, DeviceView, load_devices, load_views
+from wardwatch.risk.findings import EnrichCache, IntelFacts, Scored, enrich, finding_from_dict
 from wardwatch.risk.hygiene import hygiene_findings
 from wardwatch.risk.score import DeviceContext, RiskWeights
 from wardwatch.risk.store import SCORED_STATES, SYSTEM_ACTOR, FindingState, persist_assessments, persist_findings
@@ -151,7 +151,7 @@ def evaluate(inventory: Any, kb: KnowledgeBase, settings: Any = None, *,
     weights = risk_weights(settings)
     engine: sa.Engine = inventory.engine
     current = stamp(engine, weights)
-    devices = list(inventory.list_devices()) if devices is None else list(devices)
+    devices = load_devices(engine) if devices is None else list(devices)
     views = load_views(engine, devices)
     builder = ContextBuilder(weights)
     contexts = {v.id: builder.context(v) for v in views}
@@ -159,9 +159,10 @@ def evaluate(inventory: Any, kb: KnowledgeBase, settings: Any = None, *,
     intel = intel_facts(kb, [f.cve for f in raw if f.cve])
     enrichment = intel.enrichment()
     scored: list[tuple[int, Scored]] = []
+    cache: EnrichCache = {}
     for f in raw:
         if isinstance(f.device_id, int) and f.device_id in contexts:
-            scored.append((f.device_id, enrich(f, contexts[f.device_id], intel, enrichment, weights)))
+            scored.append((f.device_id, enrich(f, contexts[f.device_id], intel, enrichment, weights, cache)))
     ids = [v.id for v in views]
     with engine.begin() as conn:
         summary, states = persist_findings(conn, scored, ids, started)

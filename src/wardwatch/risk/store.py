@@ -10,16 +10,15 @@ finding is still found. Mitigated findings no longer count in the device's score
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 
-from wardwatch.domain.finding import FindingStatus
+from wardwatch.domain.finding import Finding, FindingStatus
 from wardwatch.domain.risk import RiskAssessment
 from wardwatch.errors import NotFoundError, WardwatchError
 from wardwatch.risk import tables as rt
@@ -64,17 +63,30 @@ def _resting(scored: Scored) -> FindingState:
     return FindingState.FIXED if status is FindingStatus.FIXED else FindingState.NOT_AFFECTED
 
 
+def finding_data(f: Finding, device_id: int, sla_days: int, note: str = "") -> dict[str, Any]:
+    """The JSON of a finding (as :meth:`Finding.to_dict`, built without ``asdict``'s deep copies)."""
+    r = f.reason
+    reason = None if r is None else {
+        "product_id": r.product_id, "branch": r.branch, "vendor_match": r.vendor_match,
+        "product_match": r.product_match, "version_expression": r.version_expression,
+        "observed_version": r.observed_version, "version_result": r.version_result}
+    return {"device_id": device_id, "kind": f.kind.value, "status": f.status.value, "severity": f.severity,
+            "explanation": f.explanation + note, "confidence": f.confidence, "cve": f.cve, "advisory": f.advisory,
+            "cvss_score": f.cvss_score, "cvss_vector": f.cvss_vector, "matched_product": f.matched_product,
+            "component": f.component, "remediations": list(f.remediations), "reason": reason, "title": f.title,
+            "sla_days": sla_days}
+
+
 def _row(device_id: int, s: Scored, now: float) -> dict[str, Any]:
     f = s.finding
-    data = f.to_dict()
-    data["device_id"] = device_id
-    data["sla_days"] = s.sla_days
-    digest = hashlib.sha1(json.dumps([data, s.priority, s.ssvc], sort_keys=True, default=str).encode(),
-                          usedforsecurity=False).hexdigest()
+    data = finding_data(f, device_id, s.sla_days, s.note)
+    text = (f"{f.status.value}|{f.severity}|{f.cvss_score}|{f.confidence}|{s.priority}|{s.ssvc}|{s.sla_days}|"
+            f"{f.title}|{f.matched_product}|{data['explanation']}|{len(f.remediations)}")
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
     return {"device_id": device_id, "fingerprint": s.fingerprint, "kind": f.kind.value, "status": f.status.value,
             "severity": (f.severity or "")[:16], "cve": f.cve, "advisory": (f.advisory or None),
             "title": (f.title or f.cve or "")[:300], "cvss_score": f.cvss_score, "priority": s.priority,
-            "ssvc": s.ssvc, "explanation": f.explanation, "data": data, "digest": digest, "updated_at": now}
+            "ssvc": s.ssvc, "explanation": data["explanation"], "data": data, "digest": digest, "updated_at": now}
 
 
 def persist_findings(conn: sa.Connection, found: Iterable[tuple[int, Scored]], device_ids: Iterable[int],
@@ -156,7 +168,12 @@ def persist_assessments(conn: sa.Connection,
     for start in range(0, len(ids), 2000):
         conn.execute(sa.delete(rt.assessments).where(rt.assessments.c.device_id.in_(ids[start:start + 2000])))
     rows = [{"device_id": a.device_id, "score": a.score, "level": a.level.value, "likelihood": a.likelihood,
-             "impact": a.impact, "factors": [asdict(f) for f in a.factors], "context": {**asdict(ctx), **extra},
+             "impact": a.impact,
+             "factors": [{"name": f.name, "value": f.value, "contribution": f.contribution, "source": f.source}
+                         for f in a.factors],
+             "context": {"device_id": ctx.device_id, "criticality": ctx.criticality,
+                         "criticality_source": ctx.criticality_source, "handles_phi": ctx.handles_phi,
+                         "internet_exposed": ctx.internet_exposed, "controls": list(ctx.controls), **extra},
              "computed_at": now} for a, ctx, extra in assessed if a.device_id is not None]
     for start in range(0, len(rows), _BATCH):
         conn.execute(sa.insert(rt.assessments), rows[start:start + _BATCH])

@@ -52,26 +52,31 @@ class Scorer:
     def __init__(self, weights: RiskWeights, enrichment: Enrichment) -> None:
         self.weights = weights
         self.enrichment = enrichment
-        self._memo: dict[tuple[DeviceContext, tuple[tuple[str, str], ...]], RiskAssessment] = {}
+        self._memo: dict[tuple[object, ...], RiskAssessment] = {}
 
-    def assess(self, ctx: DeviceContext, scored: Sequence[Scored]) -> RiskAssessment:
-        """The assessment of a device with these findings (device id taken from ``ctx``)."""
-        key = (replace(ctx, device_id=None), tuple(sorted((s.fingerprint, s.finding.status.value) for s in scored)))
+    def _raw(self, ctx: DeviceContext, scored: Sequence[Scored]) -> RiskAssessment:
+        key = (ctx.criticality, ctx.criticality_source, ctx.handles_phi, ctx.internet_exposed, ctx.controls,
+               frozenset((s.fingerprint, s.finding.status) for s in scored))
         found = self._memo.get(key)
         if found is None:
             findings: list[Finding] = [s.finding for s in scored if s.active]
-            found = assess(key[0], findings, self.enrichment, self.weights)
+            found = assess(replace(ctx, device_id=None), findings, self.enrichment, self.weights)
             if len(self._memo) < 500_000:
                 self._memo[key] = found
-        return replace(found, device_id=ctx.device_id)
+        return found
+
+    def assess(self, ctx: DeviceContext, scored: Sequence[Scored]) -> RiskAssessment:
+        """The assessment of a device with these findings (device id taken from ``ctx``)."""
+        found = self._raw(ctx, scored)
+        return RiskAssessment(ctx.device_id, found.score, found.level, found.likelihood, found.impact, found.factors)
 
     def score(self, device: DeviceRisk) -> float:
         """The device's score as it is."""
-        return self.assess(device.ctx, device.scored).score
+        return self._raw(device.ctx, device.scored).score
 
     def score_after(self, device: DeviceRisk, effect: Effect) -> float:
         """The device's score once ``effect`` is applied."""
-        return self.assess(*apply(device, effect)).score
+        return self._raw(*apply(device, effect)).score
 
 
 def apply(device: DeviceRisk, effect: Effect) -> tuple[DeviceContext, list[Scored]]:
