@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from wardwatch import __version__
+from wardwatch.cli.alert_cmd import alert_app, feeds_app, incident_app, training_app
 from wardwatch.cli.analyze import analyze
 from wardwatch.cli.common import EXIT_ERROR, EXIT_USAGE, err_console
 from wardwatch.cli.devices import device, devices
@@ -56,6 +57,10 @@ app.add_typer(token_app, name="token")
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(policy_app, name="policy")
 app.command()(alerts)
+app.add_typer(alert_app, name="alert")
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(incident_app, name="incident")
+app.add_typer(training_app, name="training")
 
 
 def main() -> None:

@@ -77,4 +77,8 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
     app.include_router(reports.api)
     app.include_router(problems.router)
     app.include_router(problems.api)
+    from wardwatch.web.routes import feeds, incidents
+
+    for router in (incidents.router, incidents.api, feeds.router, feeds.api):
+        app.include_router(router)
     return app
