@@ -27,7 +27,6 @@ from wardwatch.errors import CaptureError
 from wardwatch.pipeline.sources import Emit, PacketHarvester
 
 
-
 def live_config() -> CaptureConfig:
     """Flow timeouts suited to a continuous capture (the file defaults keep TCP flows an hour)."""
     return CaptureConfig(tcp_timeout=600.0, udp_timeout=60.0, other_timeout=60.0, closed_timeout=5.0,
