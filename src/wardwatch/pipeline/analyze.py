@@ -38,6 +38,7 @@ class FileReport:
     error: str | None = None
     truncated: bool = False
     alerts: int = 0
+    newest: float = 0.0
 
     @property
     def skipped(self) -> bool:
@@ -55,6 +56,7 @@ class AnalyzeReport:
     devices_total: int = 0
     dissected: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)
+    changes: int = 0
 
     @property
     def skipped(self) -> bool:
@@ -103,6 +105,7 @@ def analyze_file(
     report.skip_reasons = dict(stats.reasons)
     report.truncated = stats.skipped and not stats.skipped_records
     flows = label_flows(result.flows, sink.apps)
+    report.newest = max((f.last_seen for f in flows), default=0.0)
     gateways = gateway_macs(flows)
     observations = list(clean(sink.drain(), gateways, local_networks))
     observations.extend(flow_observations(flows, gateways, sensor, local_networks))
@@ -114,6 +117,26 @@ def analyze_file(
 
         report.alerts = len(detect_and_alert(inventory, flows, observations).alerts)
     return report, summary.devices_new, summary.devices_updated
+
+
+def watch_changes(inventory: Inventory, now: float, *, initial: bool = False) -> int:
+    """Turn what the ingest recorded in device history (new device, firmware change, new service, moved,
+    reclassified …) into change events and, by the configured rules, alerts. Returns how many changes.
+
+    ``now`` is the time of the data (the newest packet of the captures just analyzed), so "gone silent"
+    means silent in the capture, not since the capture was taken. On the ``initial`` discovery of an empty
+    inventory every device is new: that is recorded in history but raises no alert.
+    """
+    from dataclasses import replace as dc_replace
+
+    from wardwatch.alerting.lifecycle import AlertDesk
+    from wardwatch.detect.changes import ChangeMonitor, ChangeRules
+
+    rules = ChangeRules()
+    if initial:
+        rules = dc_replace(rules, severities={**rules.severities, "new_device": None})
+    changes, _ = ChangeMonitor(inventory, AlertDesk(inventory.engine), rules).scan(now)
+    return len(changes)
 
 
 def analyze_captures(
@@ -131,6 +154,8 @@ def analyze_captures(
     """Analyze captures one after the other into ``inventory`` and summarise."""
     registry = registry or Registry.from_entry_points()
     report = AnalyzeReport()
+    initial = inventory.count_devices() == 0
+    newest = 0.0
     for path in paths:
         if on_file is not None:
             on_file(path)
@@ -139,8 +164,11 @@ def analyze_captures(
             local_networks=local_networks, detect=detect,
         )
         report.files.append(file_report)
+        newest = max(newest, file_report.newest)
         report.devices_new += new
         report.devices_updated += updated
+    if detect and newest:
+        report.changes = watch_changes(inventory, newest, initial=initial)
     report.dissected = dict(registry.stats.parsed)
     report.refused = dict(registry.stats.errors)
     report.devices_total = inventory.count_devices()
