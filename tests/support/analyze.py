@@ -12,10 +12,18 @@ from wardwatch.pipeline.analyze import AnalyzeReport, analyze_captures
 from wardwatch.pipeline.wiring import open_inventory
 
 
-def analyze_into(url: str, paths: Sequence[Path]) -> tuple[Inventory, AnalyzeReport]:
-    """Open the inventory at ``url`` and analyze ``paths`` into it."""
-    inventory = open_inventory(url)
-    report = analyze_captures(list(paths), inventory)
+#: Every address counts as the site's own (for public traces captured on the internet).
+EVERYWHERE = ("0.0.0.0/0", "::/0")
+
+
+def analyze_into(url: str, paths: Sequence[Path], *, local_networks: tuple[str, ...] = ()
+                 ) -> tuple[Inventory, AnalyzeReport]:
+    """Open the inventory at ``url`` and analyze ``paths`` into it (``local_networks`` as in the settings)."""
+    from wardwatch.settings import Settings
+
+    settings = Settings.load({"database_url": url, "identify.local_networks": list(local_networks)})
+    inventory = open_inventory(url, settings)
+    report = analyze_captures(list(paths), inventory, local_networks=local_networks)
     return inventory, report
 
 
