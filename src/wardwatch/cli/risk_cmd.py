@@ -249,8 +249,8 @@ def plan(
             result = planner.simulate(do)
         except WardwatchError as exc:
             fail(str(exc), code=2)
-        data: dict[str, Any] = {"actions": list(dict.fromkeys(do)), "risk_before": result.before, "risk_after": result.after,
-                "risk_removed": result.removed,
+        data: dict[str, Any] = {"actions": list(dict.fromkeys(do)), "risk_before": result.before,
+                                "risk_after": result.after, "risk_removed": result.removed,
                 "devices": [{"device_id": d, "before": b, "after": a} for d, b, a in result.devices]}
         if output is OutputFormat.json:
             write_json(data)
