@@ -16,6 +16,8 @@ from wardwatch.cli.common import EXIT_ERROR, EXIT_USAGE, err_console
 from wardwatch.cli.devices import device, devices
 from wardwatch.cli.inventory_cmd import inventory_app
 from wardwatch.cli.prevent_cmd import alerts, baseline_app, policy_app
+from wardwatch.cli.realtime_cmd import sensor, server, status
+from wardwatch.cli.risk_cmd import findings, intel_app, plan, risk
 from wardwatch.cli.serve import serve
 from wardwatch.cli.users import token_app, user_app
 
@@ -51,6 +53,10 @@ app.command()(analyze)
 app.command()(devices)
 app.command()(device)
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(intel_app, name="intel")
+app.command()(findings)
+app.command()(risk)
+app.command()(plan)
 app.command()(serve)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -61,6 +67,9 @@ app.add_typer(alert_app, name="alert")
 app.add_typer(feeds_app, name="feeds")
 app.add_typer(incident_app, name="incident")
 app.add_typer(training_app, name="training")
+app.command()(sensor)
+app.command()(server)
+app.command()(status)
 
 
 def main() -> None:
