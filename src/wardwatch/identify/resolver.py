@@ -20,17 +20,23 @@ The resolver holds no state between calls; everything lives in the store, so rep
 no-op and two captures merge.
 """
 
+
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Iterable, Mapping
 
-from wardwatch.domain.device import AttributeSource, Evidence, HistoryEvent, device_key
+from wardwatch.domain.device import HistoryEvent, device_key
 from wardwatch.domain.observation import Observation
-from wardwatch.identify import decide
-from wardwatch.identify.oui import OuiRegistry, default_registry, normalize_mac
+from wardwatch.identify.addresses import AddressFilter
+from wardwatch.identify.derive import derive_attributes
+from wardwatch.identify.interface import (
+    ResolveResult,
+    RuleEvaluator,
+    RuleMatch,
+    RuleMatchLike,
+    StateStore,
+)
+from wardwatch.identify.oui import OuiRegistry, default_registry
 from wardwatch.identify.ownership import (
     ADDRESS_VALUE_KINDS,
     OwnerTimeline,
@@ -41,63 +47,7 @@ from wardwatch.identify.ownership import (
 )
 from wardwatch.identify.state import DeviceState, FactState, absorb, own_ip
 
-
-class RuleMatchLike(Protocol):
-    """What the resolver reads of a fingerprint rule match."""
-
-    @property
-    def rule_id(self) -> str: ...
-    @property
-    def attributes(self) -> Mapping[str, str]: ...
-    @property
-    def confidence(self) -> float: ...
-    @property
-    def matched(self) -> tuple[tuple[str, str], ...]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RuleMatch:
-    """A fingerprint rule that fired: the attributes it sets and the (kind, value) facts that fired it."""
-
-    rule_id: str
-    attributes: Mapping[str, str]
-    confidence: float
-    matched: tuple[tuple[str, str], ...] = ()
-
-
-class RuleEvaluator(Protocol):
-    """Fingerprint rules (``identify/fingerprint.py``) over the facts of ONE device.
-
-    ``facts`` maps kind → values, including the synthesised ``mac.vendor``.
-    """
-
-    def evaluate(self, facts: Mapping[str, Collection[str]]) -> Sequence[RuleMatchLike]: ...
-
-
-class StateStore(Protocol):
-    """Where device states live between batches."""
-
-    def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]: ...
-
-    def load_attributes(self, states: Collection[DeviceState]) -> None: ...
-
-    def ip_owners(self, pairs: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, float]]: ...
-
-
-@dataclass(slots=True)
-class ResolveResult:
-    """Device states to write back, keys merged away, and counters."""
-
-    devices: list[DeviceState] = field(default_factory=list)
-    removed_keys: list[str] = field(default_factory=list)
-    observations: int = 0
-    skipped: int = 0
-    new_devices: int = 0
-    updated_devices: int = 0
-    merged_devices: int = 0
-    facts_added: int = 0
-    history_events: int = 0
-
+__all__ = ["ResolveResult", "Resolver", "RuleEvaluator", "RuleMatch", "RuleMatchLike", "StateStore"]
 
 _Routed = tuple[Observation, str, str | None]  # observation, device key, normalized ip
 
@@ -116,10 +66,7 @@ class Resolver:
         self.evaluator = evaluator
         self._registry = registry
         self.evidence_cap = evidence_cap
-        self._local = tuple(ipaddress.ip_network(n, strict=False) for n in local_networks)
-        self._mac_cache: dict[str, str | None] = {}
-        self._ip_cache: dict[str, str | None] = {}
-        self._local_cache: dict[str, bool] = {}
+        self._addresses = AddressFilter(local_networks)
 
     @property
     def registry(self) -> OuiRegistry:
@@ -127,50 +74,6 @@ class Resolver:
         if self._registry is None:
             self._registry = default_registry()
         return self._registry
-
-    # -- normalization -------------------------------------------------------------------------------
-    def _mac(self, raw: str | None) -> str | None:
-        if not raw:
-            return None
-        if raw in self._mac_cache:
-            return self._mac_cache[raw]
-        mac = normalize_mac(raw)
-        if mac is not None and (int(mac[:2], 16) & 0x01 or mac == "00:00:00:00:00:00"):
-            mac = None  # group address (IEEE 802-2014 §8.2.2) or unset: not a device
-        if len(self._mac_cache) < 1 << 18:
-            self._mac_cache[raw] = mac
-        return mac
-
-    def _ip(self, raw: str | None) -> str | None:
-        if not raw:
-            return None
-        if raw in self._ip_cache:
-            return self._ip_cache[raw]
-        ip: str | None
-        try:
-            address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(raw.strip())
-        except ValueError:
-            ip = None
-        else:
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-                address = address.ipv4_mapped
-            broadcast = isinstance(address, ipaddress.IPv4Address) and address.packed == b"\xff\xff\xff\xff"
-            ip = None if address.is_multicast or address.is_unspecified or broadcast else str(address)
-        if len(self._ip_cache) < 1 << 18:
-            self._ip_cache[raw] = ip
-        return ip
-
-    def _is_local(self, ip: str) -> bool:
-        """May ``ip`` become an IP-keyed device? With no local networks configured, every address that is
-        not globally routable (RFC 1918, RFC 6598, link-local, ULA, loopback …): hosts on the internet are
-        peers of the hospital's devices, not devices of its inventory."""
-        hit = self._local_cache.get(ip)
-        if hit is None:
-            address = ipaddress.ip_address(ip)
-            hit = any(address in net for net in self._local) if self._local else not address.is_global
-            if len(self._local_cache) < 1 << 16:
-                self._local_cache[ip] = hit
-        return hit
 
     # -- the batch -------------------------------------------------------------------------------------
     def resolve(self, observations: Iterable[Observation], store: StateStore) -> ResolveResult:
@@ -180,7 +83,7 @@ class Resolver:
         events: list[tuple[str, str, float, str]] = []
         for obs in observations:
             result.observations += 1
-            mac, ip = self._mac(obs.mac), self._ip(obs.ip)
+            mac, ip = self._addresses.mac(obs.mac), self._addresses.ip(obs.ip)
             if mac is None and ip is None:
                 result.skipped += 1
                 continue
@@ -190,7 +93,7 @@ class Resolver:
             if ip is not None and proves_ownership(obs.kind, obs.source, ip):
                 events.append((obs.sensor, ip, obs.ts, f"mac:{mac}"))
             if obs.kind in ADDRESS_VALUE_KINDS:
-                owned = self._ip(obs.value)
+                owned = self._addresses.ip(obs.value)
                 if owned is not None:
                     events.append((obs.sensor, owned, obs.ts, f"mac:{mac}"))
 
@@ -209,7 +112,7 @@ class Resolver:
             timeline = timelines.get((obs.sensor, ip))
             if timeline is not None:
                 routed.append((obs, timeline.owner_at(obs.ts), ip))
-            elif self._is_local(ip):
+            elif self._addresses.is_local(ip):
                 routed.append((obs, device_key(None, ip, obs.sensor), ip))
             else:
                 result.skipped += 1
@@ -231,7 +134,7 @@ class Resolver:
         if lazy:
             store.load_attributes(lazy)
         for state in deriving:
-            self._derive(state)
+            derive_attributes(state, self.evaluator, self.evidence_cap)
         for state in touched.values():
             result.history_events += len(state.history)
             if state.id is not None and (
@@ -354,59 +257,3 @@ class Resolver:
                                                     evidence=f"now owned by {owner_key}"))
                     old.dirty = True
                     touched[old.key] = old
-
-    def _derive(self, state: DeviceState) -> None:
-        pool = decide.pool_from_facts(state.facts.values())
-        if self.evaluator is not None:
-            self._offer_rules(state, pool)
-        new = decide.decide_all(pool, state.attributes, self.evidence_cap)
-        ts = state.last_seen
-        for name, attribute in new.items():
-            old = state.attributes.get(name)
-            if old == attribute:
-                continue
-            state.changed_attributes.add(name)
-            if old is not None and old.value != attribute.value:
-                top = attribute.evidence[0] if attribute.evidence else None
-                state.history.append(HistoryEvent(
-                    ts=top.ts if top is not None else ts,
-                    kind="hostname_changed" if name == "hostname" else "attribute_changed",
-                    attribute=name, old=old.value, new=attribute.value,
-                    evidence=_describe(top, attribute.source),
-                ))
-        for name in set(state.attributes) - set(new):
-            state.removed_attributes.add(name)
-            old = state.attributes[name]
-            state.history.append(HistoryEvent(ts=ts, kind="attribute_removed", attribute=name,
-                                              old=old.value, new=None))
-        state.attributes = new
-
-    def _offer_rules(self, state: DeviceState, pool: decide.Pool) -> None:
-        assert self.evaluator is not None
-        facts: dict[str, set[str]] = {}
-        for kind, value in state.facts:
-            facts.setdefault(kind, set()).add(value)
-        for match in self.evaluator.evaluate(facts):
-            evidences = []
-            for kind, value in match.matched:
-                fact = state.facts.get((kind, value))
-                if fact is not None:
-                    evidences.append(Evidence(kind, value, fact.last_seen, fact.sensor, fact.excerpt,
-                                              rule=match.rule_id))
-            if not evidences:
-                evidences.append(Evidence("rule", match.rule_id, state.last_seen, state.sensor,
-                                          rule=match.rule_id))
-            for name, value in match.attributes.items():
-                if not value:
-                    continue
-                for evidence in evidences:
-                    decide.offer(pool, name, value, AttributeSource.RULE, match.confidence, evidence)
-
-
-def _describe(evidence: Evidence | None, source: AttributeSource) -> str:
-    if evidence is None:
-        return str(source)
-    text = f"{source}: {evidence.kind}={evidence.value}"
-    if evidence.rule:
-        text += f" (rule {evidence.rule})"
-    return text[:200]
