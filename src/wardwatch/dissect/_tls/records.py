@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from wardwatch.dissect._wire.reader import Reader
 from wardwatch.errors import ParseError
 
 # ContentType (RFC 5246 §6.2.1; heartbeat RFC 6520).
@@ -70,41 +71,17 @@ def handshake_messages(data: bytes) -> Iterator[tuple[int, bytes]]:
         pos += 4 + length
 
 
-class _Reader:
-    """Bounds-checked big-endian reader over one handshake body."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise ParseError("TLS handshake field overruns its message")
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def uint(self, n: int) -> int:
-        return int.from_bytes(self.take(n), "big")
-
-    def vector(self, len_bytes: int) -> bytes:
-        return self.take(self.uint(len_bytes))
-
-    @property
-    def left(self) -> int:
-        return len(self.data) - self.pos
-
-
 def u16_list(data: bytes) -> list[int]:
     """A vector body of uint16 values."""
     return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data) - 1, 2)]
 
 
-def _extensions(reader: _Reader) -> list[tuple[int, bytes]]:
-    if reader.left < 2:
+def _extensions(reader: Reader) -> list[tuple[int, bytes]]:
+    if reader.remaining < 2:
         return []  # extensions are optional (RFC 5246 §7.4.1.2)
-    block = _Reader(reader.vector(2))
+    block = Reader(reader.vector(2))
     out = []
-    while block.left >= 4:
+    while block.remaining >= 4:
         ext_type = block.uint(2)
         out.append((ext_type, block.vector(2)))
     return out
@@ -137,7 +114,7 @@ class ServerHello:
 
 def parse_client_hello(body: bytes) -> ClientHello:
     """Parse a ClientHello body (RFC 8446 §4.1.2); ParseError on a malformed one."""
-    r = _Reader(body)
+    r = Reader(body)
     version = r.uint(2)
     r.take(32)  # random
     r.vector(1)  # legacy_session_id
@@ -145,17 +122,17 @@ def parse_client_hello(body: bytes) -> ClientHello:
     r.vector(1)  # compression methods
     hello = ClientHello(version, ciphers, _extensions(r))
     for ext_type, data in hello.extensions:
-        ext = _Reader(data)
+        ext = Reader(data)
         if ext_type == EXT_SNI and len(data) >= 5:
-            names = _Reader(ext.vector(2))
-            while names.left >= 3:  # RFC 6066 §3: name_type, HostName<1..2^16-1>
+            names = Reader(ext.vector(2))
+            while names.remaining >= 3:  # RFC 6066 §3: name_type, HostName<1..2^16-1>
                 name_type, name = names.uint(1), names.vector(2)
                 if name_type == 0:
                     hello.sni = name.decode("ascii", errors="replace")
                     break
         elif ext_type == EXT_ALPN and len(data) >= 2:
-            protocols = _Reader(ext.vector(2))  # RFC 7301 §3.1
-            while protocols.left >= 1:
+            protocols = Reader(ext.vector(2))  # RFC 7301 §3.1
+            while protocols.remaining >= 1:
                 hello.alpn.append(protocols.vector(1))
         elif ext_type == EXT_GROUPS and len(data) >= 2:
             hello.groups = u16_list(ext.vector(2))
@@ -170,7 +147,7 @@ def parse_client_hello(body: bytes) -> ClientHello:
 
 def parse_server_hello(body: bytes) -> ServerHello:
     """Parse a ServerHello body (RFC 8446 §4.1.3); ParseError on a malformed one."""
-    r = _Reader(body)
+    r = Reader(body)
     version = r.uint(2)
     r.take(32)  # random
     r.vector(1)  # session id
@@ -185,8 +162,8 @@ def parse_server_hello(body: bytes) -> ServerHello:
 
 def first_certificate(body: bytes) -> bytes | None:
     """DER of the first certificate of a TLS ≤ 1.2 Certificate message (RFC 5246 §7.4.2), if whole."""
-    r = _Reader(body)
-    chain = _Reader(r.vector(3))
-    if chain.left < 3:
+    r = Reader(body)
+    chain = Reader(r.vector(3))
+    if chain.remaining < 3:
         return None
     return chain.vector(3)

@@ -1,6 +1,6 @@
 """A bounded big-endian byte reader: every read is checked, an overrun raises :class:`ParseError`.
 
-Network byte order is big-endian (RFC 1700, "Data Notations"); all the datagram protocols here use it.
+Network byte order is big-endian (RFC 1700, "Data Notations"); the datagram protocols and TLS use it.
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ class Reader:
         value = int.from_bytes(self.data[self.pos : self.pos + 4], "big")
         self.pos += 4
         return value
+
+    def uint(self, n: int) -> int:
+        """A big-endian unsigned integer of ``n`` bytes (TLS ``uint24`` and friends, RFC 8446 §3.3)."""
+        return int.from_bytes(self.take(n), "big")
+
+    def vector(self, len_bytes: int) -> bytes:
+        """A variable-length vector: a ``len_bytes`` length prefix, then that many bytes (RFC 8446 §3.4)."""
+        return self.take(self.uint(len_bytes))
 
     def take(self, n: int) -> bytes:
         """The next ``n`` bytes."""

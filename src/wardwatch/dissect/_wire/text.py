@@ -1,4 +1,11 @@
-"""Safe text from untrusted bytes: UTF-8 with replacement, control characters removed, length bounded."""
+"""Safe text from untrusted bytes: decoded with replacement, control characters removed, length bounded.
+
+Every string a peer sends is hostile until cleaned: decoding never raises (bad bytes become U+FFFD),
+control characters are removed (a value must not break a log line or a terminal), and only a bounded
+slice of the input is ever decoded. Two flavours: :func:`safe_text` / :func:`clean` drop every control
+character and keep inner spacing; :func:`collapse` (identity and clinical dissectors) turns tabs and line
+breaks into spaces and collapses runs of white space.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,11 @@ from wardwatch.domain.observation import MAX_VALUE
 
 # C0 controls, DEL and C1 controls (U+0080..U+009F): never kept in a value or an excerpt.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The same but tab and LF, which :func:`collapse` turns into spaces (CR goes with CRLF, or alone).
+_CONTROL_BUT_SPACE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACE = re.compile(r"[\t\n\r ]+")
+#: Longest raw slice :func:`collapse` decodes for one value (values are clipped to 512 characters later).
+MAX_RAW = 4096
 
 
 def safe_text(raw: bytes, limit: int = MAX_VALUE) -> str:
@@ -25,6 +37,18 @@ def clean(text: str, limit: int = MAX_VALUE, strip: bool = True) -> str:
     """Drop control characters from an already decoded string and (unless ``strip`` is false) trim it."""
     text = _CONTROL.sub("", text[: 4 * limit])
     return (text.strip() if strip else text)[:limit]
+
+
+def collapse(raw: bytes | bytearray | memoryview | str, *, encoding: str = "utf-8") -> str:
+    """Decode ``raw`` safely (at most :data:`MAX_RAW`), drop control characters, collapse white space."""
+    text = raw[:MAX_RAW] if isinstance(raw, str) else bytes(raw[:MAX_RAW]).decode(encoding, errors="replace")
+    return _SPACE.sub(" ", _CONTROL_BUT_SPACE.sub("", text.replace("\r\n", " "))).strip()
+
+
+def collapse_keep_runs(raw: bytes | bytearray | memoryview) -> str:
+    """Like :func:`collapse` but keeps inner runs of spaces (for values compared verbatim to tshark)."""
+    text = bytes(raw[:MAX_RAW]).decode("utf-8", errors="replace")
+    return _CONTROL_BUT_SPACE.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " ")).strip()
 
 
 def hex_bytes(raw: bytes, sep: str = ":", limit: int = 64) -> str:
