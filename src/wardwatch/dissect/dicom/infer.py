@@ -49,8 +49,13 @@ def _tables() -> tuple[tuple[ModalityRule, ...], dict[str, Roles]]:
     return rules, roles
 
 
+#: A UID (PS3.5 §9.1): numeric components without leading zeros, separated by single dots.
+_UID = re.compile(r"(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*")
+
+
 def _valid_uid(uid: str) -> bool:
-    return 0 < len(uid) <= 64 and all(c.isdigit() or c == "." for c in uid)
+    """True for a well-formed UID of at most 64 characters (PS3.5 §9.1); pydicom warns on others."""
+    return len(uid) <= 64 and _UID.fullmatch(uid) is not None
 
 
 def sop_name(uid: str) -> str:
