@@ -59,7 +59,8 @@ def populate(url: str, n: int, seed: int = 7) -> None:
         for start in range(0, n, batch):
             devices, ips, attrs = [], [], []
             for i in range(start, min(n, start + batch)):
-                mac = "02:%02x:%02x:%02x:%02x:%02x" % (i >> 32 & 255, i >> 24 & 255, i >> 16 & 255, i >> 8 & 255, i & 255)
+                mac = ":".join(f"{b:02x}" for b in (2, i >> 32 & 255, i >> 24 & 255, i >> 16 & 255, i >> 8 & 255,
+                                                     i & 255))
                 seen = now - rng.uniform(0, 90 * 86400)
                 devices.append({"id": i + 1, "key": f"mac:{mac}", "mac": mac, "sensor": "bench",
                                 "first_seen": seen, "last_seen": seen + rng.uniform(0, 86400)})
@@ -68,20 +69,22 @@ def populate(url: str, n: int, seed: int = 7) -> None:
                 ips.append({"device_id": i + 1, "sensor": "bench", "ip": ip, "version": version, "ip_hex": hexed,
                             "first_seen": seen, "last_seen": seen})
                 klass = rng.choice(CLASSES)
-                values = {"hostname": f"host-{i:06d}", "vendor": rng.choice(VENDORS), "model": f"Model {rng.randrange(200)}",
-                          "department": rng.choice(DEPARTMENTS), "os": rng.choice(["Linux", "Windows 10", "VxWorks", "QNX"])}
+                values = {"hostname": f"host-{i:06d}", "vendor": rng.choice(VENDORS),
+                          "model": f"Model {rng.randrange(200)}", "department": rng.choice(DEPARTMENTS),
+                          "os": rng.choice(["Linux", "Windows 10", "VxWorks", "QNX"])}
                 if klass != "unknown":
                     values["device_class"] = klass
                 for name, value in values.items():
                     attrs.append({"device_id": i + 1, "name": name, "value": value, "confidence": 0.8,
                                   "source": "manual" if name == "department" else "observed",
-                                  "evidence": [{"kind": f"bench.{name}", "value": value, "ts": seen, "sensor": "bench",
-                                                "excerpt": "", "rule": None}]})
+                                  "evidence": [{"kind": f"bench.{name}", "value": value, "ts": seen,
+                                                "sensor": "bench", "excerpt": "", "rule": None}]})
             conn.execute(sa.insert(t.devices), devices)
             conn.execute(sa.insert(t.device_ips), ips)
             conn.execute(sa.insert(t.attributes), attrs)
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('devices', 'id'), (SELECT max(id) FROM devices))"))
+            conn.execute(sa.text(
+                "SELECT setval(pg_get_serial_sequence('devices', 'id'), (SELECT max(id) FROM devices))"))
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
@@ -154,7 +157,8 @@ def scenarios(n: int, requests: int, seed: int = 11) -> list[tuple[str, str, lis
         ("filtered list (vendor + class)", "security_analyst",
          [f"/api/v1/devices?vendor={rng.choice(VENDORS[:10])}&device_class={rng.choice(CLASSES)}&limit=50"
           for _ in range(requests)]),
-        ("search (host name)", "security_analyst", [f"/api/v1/devices?q=host-0{rng.randrange(10000):04d}" for _ in range(requests)]),
+        ("search (host name)", "security_analyst",
+         [f"/api/v1/devices?q=host-0{rng.randrange(10000):04d}" for _ in range(requests)]),
         ("device page", "biomed", [f"/devices/{i}" for i in ids]),
         ("device (API)", "it_network", [f"/api/v1/devices/{i}" for i in ids]),
         ("clinician list (2 departments)", "clinician", ["/api/v1/devices?limit=50"] * requests),
@@ -164,7 +168,8 @@ def scenarios(n: int, requests: int, seed: int = 11) -> list[tuple[str, str, lis
     return out
 
 
-def run_backend(name: str, url: str, n: int, requests: int, concurrency: int) -> list[tuple[str, float, float, float]]:
+def run_backend(name: str, url: str, n: int, requests: int, concurrency: int
+                ) -> list[tuple[str, float, float, float]]:
     """Populate, serve and measure one backend."""
     started = time.perf_counter()
     populate(url, n)
@@ -190,7 +195,7 @@ def run_backend(name: str, url: str, n: int, requests: int, concurrency: int) ->
             asyncio.run(_load(base, keys[role], paths[: max(5, requests // 10)], concurrency))  # warm-up
             times = sorted(asyncio.run(_load(base, keys[role], paths, concurrency)))
             p50 = statistics.median(times)
-            p95 = times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)]
+            p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
             rows.append((label, p50, p95, times[-1]))
             print(f"[{name}] {label:45s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  max {times[-1]:7.1f} ms", flush=True)
         return rows
@@ -212,7 +217,8 @@ def pg_url() -> str:
     return base.set(database="wardwatch_bench").render_as_string(hide_password=False)
 
 
-def write_results(n: int, requests: int, concurrency: int, results: dict[str, list[tuple[str, float, float, float]]]) -> None:
+def write_results(n: int, requests: int, concurrency: int,
+                  results: dict[str, list[tuple[str, float, float, float]]]) -> None:
     """Replace the "## API latency" section of bench/RESULTS.md."""
     lines = ["## API latency", "",
              f"`bench/api_latency.py`: {n} devices (6 attributes and an address each), {requests} requests per "

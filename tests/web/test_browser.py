@@ -70,7 +70,8 @@ def _login(page: Any, base: str, username: str) -> None:
 
 
 def _order(page: Any) -> list[str]:
-    return [str(w) for w in page.eval_on_selector_all("#dashboard [data-widget]", "els => els.map(e => e.dataset.widget)")]
+    found = page.eval_on_selector_all("#dashboard [data-widget]", "els => els.map(e => e.dataset.widget)")
+    return [str(w) for w in found]
 
 
 def _saved(page: Any) -> int:
