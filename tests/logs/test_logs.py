@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import require_shared
 
+from wardwatch.logs import eve, zeek
 from wardwatch.logs.follow import Follower
 from wardwatch.logs.records import ReadStats, json_records, parse_ts, zeek_tsv_records
 from wardwatch.logs.source import read_logs
@@ -89,6 +90,30 @@ def test_readers_never_raise_on_garbage(text: str) -> None:
     list(json_records(io.StringIO(text), stats))
     assert stats.records >= 0
     parse_ts(text)
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=12), inner, max_size=3), max_leaves=8)
+_EVE_KEYS = ["src_ip", "dest_ip", "src_port", "dest_port", "proto", "app_proto", "ether", "timestamp", *eve.MAPPERS]
+_ZEEK_KEYS = ["id", "id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p", "proto", "orig_pkts", "resp_pkts",
+              "duration", "mac", "answers", "orig_l2_addr", "resp_l2_addr", "ts"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(eve.MAPPERS)), st.dictionaries(st.sampled_from(_EVE_KEYS), _JSON, max_size=8),
+       st.sampled_from(sorted(zeek.MAPPERS)), st.dictionaries(st.sampled_from(_ZEEK_KEYS), _JSON, max_size=8))
+def test_record_mappers_never_raise_on_odd_field_types(event_type: str, fields: dict[str, object],
+                                                       path: str, record: dict[str, object]) -> None:
+    """A record of the right shape but with fields of any JSON type is mapped or ignored, never fatal."""
+    eve_record = {**fields, "event_type": event_type, "src_ip": "10.0.0.1", "dest_ip": "10.0.0.2"}
+    for _ in eve.eve_observations(eve_record, "s"):
+        pass
+    eve.eve_flow({**eve_record, "event_type": "flow", "proto": "TCP"}, "s")
+    zeek_record = {"id.orig_h": "10.0.0.1", "id.resp_h": "10.0.0.2", "proto": "tcp", **record}
+    for _ in zeek.MAPPERS[path](zeek_record, "s"):
+        pass
+    zeek.conn_flow(zeek_record, "s")
 
 
 def test_follower_sees_appended_lines_rotation_and_truncation(tmp_path: Path) -> None:

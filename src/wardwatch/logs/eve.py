@@ -11,27 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from wardwatch.domain.flow import PROTO_TCP, PROTO_UDP, FlowRecord
-from wardwatch.domain.observation import MAX_VALUE, Observation, clip
+from wardwatch.domain.observation import Observation, clip
+from wardwatch.logs import values
 from wardwatch.logs.records import parse_ts
 
 Record = dict[str, Any]
 
 
 def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value) or None
-    return clip(str(value), MAX_VALUE)
-
-
-def _mac(value: Any) -> str | None:
-    text = _text(value)
-    return text.lower() if text and len(text) == 17 else None
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    return values.text(value)
 
 
 class _Event:
@@ -40,13 +28,13 @@ class _Event:
     def __init__(self, record: Record, sensor: str) -> None:
         self.record, self.sensor = record, sensor
         self.ts = parse_ts(record.get("timestamp"))
-        ether = _dict(record.get("ether"))
+        ether = values.obj(record.get("ether"))
         self.src_ip, self.dst_ip = _text(record.get("src_ip")), _text(record.get("dest_ip"))
-        self.src_mac, self.dst_mac = _mac(ether.get("src_mac")), _mac(ether.get("dest_mac"))
+        self.src_mac, self.dst_mac = values.mac(ether.get("src_mac")), values.mac(ether.get("dest_mac"))
 
     def section(self, name: str) -> dict[str, Any]:
         """The record's ``name`` object (``{}`` when absent or not an object)."""
-        return _dict(self.record.get(name))
+        return values.obj(self.record.get(name))
 
     def about(self, side: str, kind: str, value: Any, excerpt: str = "") -> Iterator[Observation]:
         """One Observation about the client (``side="src"``) or server (``"dst"``) when both are known."""
@@ -63,7 +51,7 @@ class _Event:
 
 def _dhcp(e: _Event) -> Iterator[Observation]:
     d = e.section("dhcp")
-    mac = _mac(d.get("client_mac"))
+    mac = values.mac(d.get("client_mac"))
     ip = _text(d.get("assigned_ip")) or _text(d.get("client_ip"))
     if mac in (None,) and ip is None:
         return
@@ -108,7 +96,7 @@ _TLS = {"TLSv1": "TLS 1.0", "TLS 1.0": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLS 1.1
 def _tls(e: _Event) -> Iterator[Observation]:
     t = e.section("tls")
     yield from e.about("src", "tls.sni", t.get("sni"))
-    ja3 = _dict(t.get("ja3"))
+    ja3 = values.obj(t.get("ja3"))
     yield from e.about("src", "tls.ja3", ja3.get("hash"))
     yield from e.about("src", "tls.ja4", t.get("ja4"))
     version = _text(t.get("version"))
@@ -146,7 +134,7 @@ def _snmp(e: _Event) -> Iterator[Observation]:
 def _ssh(e: _Event) -> Iterator[Observation]:
     s = e.section("ssh")
     for side, key in (("src", "client"), ("dst", "server")):
-        part = _dict(s.get(key))
+        part = values.obj(s.get(key))
         if part.get("software_version"):
             yield from e.about(side, "ssh.banner", f"SSH-{part.get('proto_version', '2.0')}-{part['software_version']}")
 
@@ -177,7 +165,7 @@ def _anomaly(e: _Event) -> Iterator[Observation]:
 def _flow(e: _Event) -> Iterator[Observation]:
     f = e.section("flow")
     yield from e.about("src", "net.ip", e.src_ip)
-    if int(f.get("pkts_toclient") or 0) > 0:
+    if values.integer(f.get("pkts_toclient")) > 0:
         yield from e.about("dst", "net.ip", e.dst_ip)
         proto = str(e.record.get("proto", "")).lower()
         app = _text(e.record.get("app_proto"))
@@ -208,15 +196,12 @@ def eve_flow(record: Record, sensor: str) -> FlowRecord | None:
     f = e.section("flow")
 
     def num(key: str) -> int:
-        try:
-            return int(f.get(key) or 0)
-        except (TypeError, ValueError):
-            return 0
+        return values.integer(f.get(key))
 
     app = _text(record.get("app_proto"))
     return FlowRecord(
-        src_ip=e.src_ip, dst_ip=e.dst_ip, proto=proto, src_port=int(record.get("src_port") or 0),
-        dst_port=int(record.get("dest_port") or 0), src_mac=e.src_mac, dst_mac=e.dst_mac,
+        src_ip=e.src_ip, dst_ip=e.dst_ip, proto=proto, src_port=values.integer(record.get("src_port")),
+        dst_port=values.integer(record.get("dest_port")), src_mac=e.src_mac, dst_mac=e.dst_mac,
         first_seen=parse_ts(f.get("start")) or e.ts, last_seen=parse_ts(f.get("end")) or e.ts,
         packets_fwd=num("pkts_toserver"), packets_rev=num("pkts_toclient"), bytes_fwd=num("bytes_toserver"),
         bytes_rev=num("bytes_toclient"), app=app if app and app != "failed" else None, sensor=sensor,

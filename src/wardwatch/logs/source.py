@@ -14,6 +14,7 @@ from typing import Any
 
 from wardwatch.domain.flow import FlowRecord
 from wardwatch.domain.observation import Observation
+from wardwatch.domain.timefmt import utc_text
 from wardwatch.logs import eve, zeek
 from wardwatch.logs.records import (
     ReadStats,
@@ -78,12 +79,8 @@ def _x509_observations(record: dict[str, Any], certs: dict[str, dict[str, Any]],
 
 
 def _iso(value: Any) -> str:
-    import datetime as dt
-
     seconds = parse_ts(value)
-    if not seconds:
-        return str(value)
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(seconds) if seconds else str(value)
 
 
 def records_to_facts(records: Iterable[tuple[str, dict[str, Any]]], sensor: str, result: LogResult,

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from wardwatch.domain.flow import PROTO_TCP, PROTO_UDP, FlowRecord
-from wardwatch.domain.observation import MAX_VALUE, Observation, clip
+from wardwatch.domain.observation import Observation
+from wardwatch.logs import values
 from wardwatch.logs.records import parse_ts
 
 Record = dict[str, Any]
@@ -21,11 +22,7 @@ Mapper = Callable[[Record, str], Iterator[Observation]]
 
 
 def _text(value: Any) -> str | None:
-    if value is None or value == "" or value == "-":
-        return None
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value) or None
-    return clip(str(value), MAX_VALUE)
+    return values.text(value, unset=("", "-"))  # "-" is Zeek's default #unset_field
 
 
 def _ip(record: Record, side: str) -> str | None:
@@ -44,14 +41,9 @@ def _obs(record: Record, sensor: str, kind: str, value: Any, *, ip: str | None =
                       peer_ip=peer, excerpt=f"zeek {kind.split('.')[0]}.log", source="zeek")
 
 
-def _mac(value: Any) -> str | None:
-    text = _text(value)
-    return text.lower() if text and len(text) == 17 else None
-
-
 def dhcp(record: Record, sensor: str) -> Iterator[Observation]:
     """dhcp.log: the client's MAC, host name, FQDN, assigned address, vendor class (when logged)."""
-    mac = _mac(record.get("mac"))
+    mac = values.mac(record.get("mac"))
     ip = _text(record.get("assigned_addr")) or _text(record.get("client_addr"))
     yield from _obs(record, sensor, "dhcp.hostname", record.get("host_name"), mac=mac, ip=ip)
     yield from _obs(record, sensor, "dhcp.fqdn", record.get("client_fqdn"), mac=mac, ip=ip)
@@ -67,7 +59,7 @@ def dns(record: Record, sensor: str) -> Iterator[Observation]:
     """dns.log: names a client asked for (unicast), names an mDNS responder announced."""
     orig, resp = _ip(record, "orig"), _ip(record, "resp")
     query = _text(record.get("query"))
-    port = str(record.get("id.resp_p") or (record.get("id") or {}).get("resp_p", ""))
+    port = str(record.get("id.resp_p") or values.obj(record.get("id")).get("resp_p", ""))
     if port == "5353" or (query or "").endswith(".local"):
         yield from _obs(record, sensor, "mdns.query", query, ip=orig)
         for answer in record.get("answers") or []:
@@ -175,14 +167,14 @@ def ntp(record: Record, sensor: str) -> Iterator[Observation]:
 def conn(record: Record, sensor: str) -> Iterator[Observation]:
     """conn.log: who owns which address (with mac-logging) and which services answered."""
     orig, resp = _ip(record, "orig"), _ip(record, "resp")
-    yield from _obs(record, sensor, "net.ip", orig, ip=orig, mac=_mac(record.get("orig_l2_addr")))
+    yield from _obs(record, sensor, "net.ip", orig, ip=orig, mac=values.mac(record.get("orig_l2_addr")))
     resp_pkts = record.get("resp_pkts")
     if resp_pkts not in (None, "0", 0, "-"):
         proto = _text(record.get("proto")) or "tcp"
         service = _text(record.get("service"))
-        port = record.get("id.resp_p") or (record.get("id") or {}).get("resp_p")
+        port = record.get("id.resp_p") or values.obj(record.get("id")).get("resp_p")
         label = f"{proto}/{port}" + (f" {service.split(',')[0]}" if service else "")
-        yield from _obs(record, sensor, "net.ip", resp, ip=resp, mac=_mac(record.get("resp_l2_addr")))
+        yield from _obs(record, sensor, "net.ip", resp, ip=resp, mac=values.mac(record.get("resp_l2_addr")))
         yield from _obs(record, sensor, "net.service", label, ip=resp)
 
 
@@ -192,25 +184,22 @@ def conn_flow(record: Record, sensor: str) -> FlowRecord | None:
     proto = {"tcp": PROTO_TCP, "udp": PROTO_UDP, "icmp": 1}.get(str(record.get("proto")))
     if not orig or not resp or proto is None:
         return None
-    nested = record.get("id") if isinstance(record.get("id"), dict) else {}
+    nested = values.obj(record.get("id"))
 
     def num(name: str) -> int:
-        try:
-            return int(float(record.get(name) or 0))
-        except (TypeError, ValueError):
-            return 0
+        return values.integer(record.get(name))
 
     ts = parse_ts(record.get("ts"))
     try:
         duration = float(record.get("duration") or 0.0)
     except (TypeError, ValueError):
         duration = 0.0
-    sport = record.get("id.orig_p", nested.get("orig_p", 0)) if isinstance(nested, dict) else 0
-    dport = record.get("id.resp_p", nested.get("resp_p", 0)) if isinstance(nested, dict) else 0
+    sport = values.integer(record.get("id.orig_p", nested.get("orig_p", 0)))
+    dport = values.integer(record.get("id.resp_p", nested.get("resp_p", 0)))
     service = _text(record.get("service"))
     return FlowRecord(
-        src_ip=orig, dst_ip=resp, proto=proto, src_port=int(sport or 0), dst_port=int(dport or 0),
-        src_mac=_mac(record.get("orig_l2_addr")), dst_mac=_mac(record.get("resp_l2_addr")),
+        src_ip=orig, dst_ip=resp, proto=proto, src_port=sport, dst_port=dport,
+        src_mac=values.mac(record.get("orig_l2_addr")), dst_mac=values.mac(record.get("resp_l2_addr")),
         first_seen=ts, last_seen=ts + duration, packets_fwd=num("orig_pkts"), packets_rev=num("resp_pkts"),
         bytes_fwd=num("orig_ip_bytes"), bytes_rev=num("resp_ip_bytes"),
         app=service.split(",")[0].lower() if service else None, sensor=sensor,

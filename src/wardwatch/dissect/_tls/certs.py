@@ -5,17 +5,14 @@ the ``cryptography`` package (RFC 5280 parsing; names rendered as RFC 4514 strin
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from wardwatch.domain.timefmt import utc_text
+
 #: Most SAN DNS names reported per certificate (a CDN certificate can hold hundreds).
 MAX_SAN = 20
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
@@ -41,8 +38,8 @@ def certificate_facts(der: bytes) -> list[tuple[str, str]]:
         facts = [
             ("tls.cert_subject", cert.subject.rfc4514_string()),
             ("tls.cert_issuer", cert.issuer.rfc4514_string()),
-            ("tls.cert_not_before", _iso(cert.not_valid_before_utc)),
-            ("tls.cert_not_after", _iso(cert.not_valid_after_utc)),
+            ("tls.cert_not_before", utc_text(cert.not_valid_before_utc)),
+            ("tls.cert_not_after", utc_text(cert.not_valid_after_utc)),
             ("tls.cert_sha256", hashlib.sha256(der).hexdigest()),
             ("tls.cert_self_signed", "true" if _self_signed(cert) else "false"),
         ]
