@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.web.world import CLINICIAN_DEPARTMENT, World
@@ -22,9 +23,22 @@ from wardwatch.web.routes import all_routes, api_routes, declared_permission
 PUBLIC_PAGES = {("GET", "/login"), ("POST", "/login")}
 
 
+#: Routes of the platform modules get real objects and bodies and must answer 2xx when allowed. Routes
+#: added by other capabilities get "1" for each parameter and a generic body; allowed there means
+#: "neither 401 nor 403" (the object may not exist, the body may not fit).
+
 def _concrete(path: str, device_id: int) -> str:
     path = path.replace("{device_id}", str(device_id)).replace("{widget_id}", "device_total")
-    return path.replace("{what}.{fmt}", "inventory.csv")
+    path = path.replace("{what}.{fmt}", "inventory.csv")
+    return re.sub(r"\{[a-z_]+\}", "1", path)
+
+
+OWN_MODULES = {f"wardwatch.web.routes.{m}" for m in ("pages", "api_devices", "api_misc", "reports", "problems",
+                                                     "imports")}
+
+
+def _strict(route: APIRoute) -> bool:
+    return route.endpoint.__module__ in OWN_MODULES
 
 
 def _call(client: TestClient, method: str, path: str, device_id: int) -> int:
@@ -37,17 +51,16 @@ def _call(client: TestClient, method: str, path: str, device_id: int) -> int:
             kwargs["files"] = {"file": ("register.csv", b"mac,location\n02:00:5e:10:00:00,Bed 4\n", "text/csv")}
         else:
             kwargs["json"] = {"notes": "checked by the authorization test"}
-    assert re.search(r"\{", url) is None, f"add a value for the parameters of {path}"
     return client.request(method, url, **kwargs).status_code
 
 
-def _matrix(app: FastAPI) -> list[tuple[str, str, Permission]]:
+def _matrix(app: FastAPI) -> list[tuple[str, str, Permission, bool]]:
     rows = []
     for path, route in api_routes(app):
         permission = declared_permission(route)
         assert permission is not None, f"{path} declares no permission"
         for method in sorted(route.methods - {"HEAD"}):
-            rows.append((method, path, permission))
+            rows.append((method, path, permission, _strict(route)))
     return rows
 
 
@@ -69,13 +82,13 @@ def test_api_matrix(app: FastAPI, world: World, api: Callable[[Role | None], Tes
     client = api(role)
     device_id = world.icu[0]  # inside the clinician's department, so scope does not hide it
     failures = []
-    for method, path, permission in _matrix(app):
+    for method, path, permission, strict in _matrix(app):
         status = _call(client, method, path, device_id)
         if role is None:
             expected_ok, expected = False, 401
         else:
             expected_ok, expected = allowed(role, permission), 403
-        ok = 200 <= status < 300
+        ok = 200 <= status < 300 if strict else status not in (401, 403)
         if ok != expected_ok or (not expected_ok and status != expected):
             failures.append(f"{method} {path}: {status} (permission {permission.value})")
     assert not failures, "\n".join(failures)
@@ -88,7 +101,7 @@ def test_revoked_token_is_refused_everywhere(app: FastAPI, world: World) -> None
     assert client.get("/api/v1/me").status_code == 200
     revoked = next(t for t in world.access.list_tokens(world.username(Role.admin)) if t.name == "to revoke")
     world.access.revoke_token(revoked.id, actor="test")
-    for method, path, _permission in _matrix(app):
+    for method, path, _permission, _strict_route in _matrix(app):
         assert _call(client, method, path, world.icu[0]) == 401, f"{method} {path}"
     assert client.get("/api/v1/devices", headers={"Authorization": "Bearer ww_not-a-token"}).status_code == 401
 
