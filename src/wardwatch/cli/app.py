@@ -18,6 +18,7 @@ from wardwatch.cli.inventory_cmd import inventory_app
 from wardwatch.cli.prevent_cmd import alerts, baseline_app, policy_app
 from wardwatch.cli.realtime_cmd import sensor, server, status
 from wardwatch.cli.risk_cmd import findings, intel_app, plan, risk
+from wardwatch.cli.report import report
 from wardwatch.cli.serve import serve
 from wardwatch.cli.users import token_app, user_app
 
@@ -58,6 +59,7 @@ app.command()(findings)
 app.command()(risk)
 app.command()(plan)
 app.command()(serve)
+app.command()(report)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(baseline_app, name="baseline")

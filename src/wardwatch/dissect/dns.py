@@ -89,6 +89,10 @@ class DnsDissector:
 
     def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
         """Yield the facts of one DNS or mDNS message."""
+        if not self._is_mdns(ctx) and len(client) > 2 and client[2] & 0x80:
+            # A unicast DNS response (QR set, RFC 1035 §4.1.1) teaches nothing about its client that the
+            # query did not: skip its parse, the costliest work on a resolver's busy flows.
+            return
         msg = dnsmsg.parse_message(client)
         if msg.opcode != 0:
             return

@@ -11,6 +11,8 @@ frame" is no proof of ownership. wardwatch binds an IP to a MAC only on one of t
    CDP (never forwarded by a bridge, IEEE 802.1AB §7.1). Their frames cannot have crossed a router.
 3. **Link-local addresses** (169.254/16, RFC 3927 §7; fe80::/10, RFC 4291 §2.5.6): never routed.
 4. **An asset register or a person** (``source`` ``import``/``manual``) stating both.
+5. **The flow table** (``net.owned_ip``, from ``pipeline/endpoints.py``): over a whole capture, a MAC that
+   sourced exactly one local address, which no other MAC sourced, and that is not a gateway.
 
 Any other fact that names both a MAC and an IP (HTTP, TLS, DICOM ...) is attributed to the IP's owner when
 one is known, and otherwise to an IP-keyed device (``ip:<sensor>/<ip>``) that is merged into the MAC's
@@ -32,7 +34,7 @@ OWNERSHIP_PREFIXES: tuple[str, ...] = (
 #: Kinds whose *value* is an address owned by the observation's MAC.
 ADDRESS_VALUE_KINDS: frozenset[str] = frozenset(
     {"dhcp.assigned_ip", "dhcpv6.assigned_ip", "dhcpv6.ia_addr", "arp.ip", "arp.sender_ip", "ndp.ip",
-     "ndp.target", "import.ip", "manual.ip"}
+     "ndp.target", "import.ip", "manual.ip", "net.owned_ip"}
 )
 #: Observation sources that state ownership by themselves (rule 4).
 OWNERSHIP_SOURCES: frozenset[str] = frozenset({"import", "manual"})

@@ -8,6 +8,8 @@ yield and remembers which application protocol each flow spoke, so FlowRecords c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from wardwatch.dissect.interface import FlowContext, InputShape
 from wardwatch.dissect.registry import Registry
 from wardwatch.domain.observation import Observation
@@ -25,13 +27,33 @@ class DissectingSink:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.observations: list[Observation] = []
+        # The same fact seen again (a client asking for the same name all day) is kept once, with the
+        # time it was last seen: memory grows with distinct facts, not with packets.
+        self._facts: dict[tuple[str | None, str | None, str, str], list[Observation | float]] = {}
         self.apps: dict[FlowKey, str] = {}
+
+    @property
+    def observations(self) -> list[Observation]:
+        """The distinct facts gathered so far (first sighting, then the last one when later)."""
+        out: list[Observation] = []
+        for first, last_ts in self._facts.values():
+            assert isinstance(first, Observation) and isinstance(last_ts, float)
+            out.append(first)
+            if last_ts > first.ts:
+                out.append(replace(first, ts=last_ts))
+        return out
 
     def _keep(self, ctx: FlowContext, app: str | None, found: list[Observation]) -> None:
         if app is not None:
             self.apps.setdefault(flow_key(ctx), app)
-        self.observations.extend(found)
+        facts = self._facts
+        for obs in found:
+            key = obs.identity()
+            entry = facts.get(key)
+            if entry is None:
+                facts[key] = [obs, float(obs.ts)]
+            elif obs.ts > entry[1]:  # type: ignore[operator]
+                entry[1] = float(obs.ts)
 
     def datagram(self, ctx: FlowContext, payload: bytes) -> None:
         """One UDP payload."""
@@ -52,5 +74,6 @@ class DissectingSink:
 
     def drain(self) -> list[Observation]:
         """Hand over the Observations gathered so far and forget them (bounded memory on long runs)."""
-        out, self.observations = self.observations, []
+        out = self.observations
+        self._facts = {}
         return out

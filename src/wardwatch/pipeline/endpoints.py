@@ -84,6 +84,8 @@ def flow_observations(flows: Iterable[FlowRecord], gateways: set[str], sensor: s
 
     for mac in sorted(gateways):
         yield Observation(ts=0.0, sensor=sensor, kind="net.gateway", value="true", mac=mac, source="flow")
+    flows = list(flows)
+    yield from mac_observations(flows, gateways, sensor, local_networks)
     for flow in flows:
         if flow.proto == PROTO_L2:
             continue
@@ -111,6 +113,36 @@ def is_local_ip(ip: str, local_networks: tuple[str, ...] = ()) -> bool:
     if local_networks:
         return any(addr in ipaddress.ip_network(net, strict=False) for net in local_networks)
     return not addr.is_global
+
+
+def mac_observations(flows: list[FlowRecord], gateways: set[str], sensor: str,
+                     local_networks: tuple[str, ...] = ()) -> Iterator[Observation]:
+    """Every unicast MAC that sent a frame is a device (``net.mac``), whatever else is known of it; and a
+    MAC that, over the whole capture, sourced exactly one local IP which no other MAC sourced owns that
+    IP (``net.owned_ip``): on a local segment that is a host, not a router forwarding for others."""
+    first: dict[str, float] = {}
+    ips_of: dict[str, set[str]] = defaultdict(set)
+    macs_of: dict[str, set[str]] = defaultdict(set)
+    for flow in flows:
+        senders = [(flow.src_mac, flow.src_ip)]
+        if flow.packets_rev:  # the responder sent frames too
+            senders.append((flow.dst_mac, flow.dst_ip))
+        for mac, ip in senders:
+            if not mac or not is_device_mac(mac):
+                continue
+            first[mac] = min(first.get(mac, flow.first_seen), flow.first_seen)
+            if flow.proto != PROTO_L2 and ip:
+                ips_of[mac].add(ip)
+                macs_of[ip].add(mac)
+    for mac, ts in sorted(first.items()):
+        yield Observation(ts=ts, sensor=sensor, kind="net.mac", value=mac, mac=mac, source="flow")
+        ips = ips_of.get(mac, set())
+        if mac in gateways or len(ips) != 1:
+            continue
+        (ip,) = ips
+        if is_device_ip(ip) and is_local_ip(ip, local_networks) and macs_of[ip] == {mac}:
+            yield Observation(ts=ts, sensor=sensor, kind="net.owned_ip", value=ip, mac=mac, ip=ip, source="flow",
+                              excerpt="the only address this MAC sent from")
 
 
 def clean(observations: Iterable[Observation], gateways: set[str], local_networks: tuple[str, ...] = ()
