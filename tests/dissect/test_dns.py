@@ -11,15 +11,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import SHARED_DATA, require_shared
 from tests.support import tshark as oracle
-from tests.support.pcap_payloads import (
-    Pairs,
-    context,
-    mutations,
-    pairs_get,
-    run_guarded,
-    tshark_tree,
-    udp_datagrams,
-)
+from tests.support.pcap_payloads import context, mutations, run_guarded, udp_datagrams
+from tests.support.tshark import Pairs, pairs_get, tshark_tree
 from wardwatch.dissect._wire.dnsmsg import parse_message, read_name
 from wardwatch.dissect.dns import DISSECTOR, TXT_KEYS
 from wardwatch.errors import ParseError

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import SHARED_DATA, require_shared
-from tests.support.pcap_payloads import Pairs, context, mutations, run_guarded, tshark_tree, udp_datagrams
+from tests.support.pcap_payloads import context, mutations, run_guarded, udp_datagrams
+from tests.support.tshark import Pairs, tshark_tree
 from wardwatch.dissect._wire import ber
 from wardwatch.dissect.snmp import DISSECTOR, SYSTEM, mask_community
 from wardwatch.errors import ParseError

@@ -10,11 +10,11 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import dpkt
 from hypothesis import strategies as st
 
+from tests.support import pcapfile
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.domain.observation import MAX_VALUE, Observation
 
@@ -28,56 +28,36 @@ class Datagram:
     payload: bytes
 
 
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
-def _ip_text(ip: dpkt.ip.IP | dpkt.ip6.IP6) -> tuple[str, str]:
-    family = socket.AF_INET if isinstance(ip, dpkt.ip.IP) else socket.AF_INET6
-    return socket.inet_ntop(family, ip.src), socket.inet_ntop(family, ip.dst)
-
-
-def _reader(fh: Any) -> Any:
-    try:
-        return dpkt.pcap.Reader(fh)
-    except ValueError:
-        fh.seek(0)
-        return dpkt.pcapng.Reader(fh)
-
-
 def udp_datagrams(capture: Path, sensor: str = "test") -> Iterator[Datagram]:
     """Every UDP payload of ``capture`` (IP fragments are skipped), in file order."""
-    with capture.open("rb") as fh:
-        reader = _reader(fh)
-        linktype = reader.datalink()
-        for frame, (ts, buf) in enumerate(reader, start=1):
-            src_mac = dst_mac = None
-            vlan = None
-            try:
-                if linktype == dpkt.pcap.DLT_EN10MB:
-                    eth = dpkt.ethernet.Ethernet(buf)
-                    src_mac, dst_mac = _mac(eth.src), _mac(eth.dst)
-                    ip = eth.data
-                    if getattr(eth, "vlan_tags", None):
-                        vlan = eth.vlan_tags[-1].id
-                elif linktype == dpkt.pcap.DLT_LINUX_SLL:
-                    ip = dpkt.sll.SLL(buf).data
-                elif linktype in (dpkt.pcap.DLT_RAW, 101, 228, 229):
-                    ip = dpkt.ip.IP(buf) if buf[0] >> 4 == 4 else dpkt.ip6.IP6(buf)
-                else:
-                    continue
-            except (dpkt.UnpackError, IndexError):
+    for frame, (ts, linktype, buf) in enumerate(pcapfile.packets(capture), start=1):
+        src_mac = dst_mac = None
+        vlan = None
+        try:
+            if linktype == dpkt.pcap.DLT_EN10MB:
+                eth = dpkt.ethernet.Ethernet(buf)
+                src_mac, dst_mac = pcapfile.mac_text(eth.src), pcapfile.mac_text(eth.dst)
+                ip = eth.data
+                if getattr(eth, "vlan_tags", None):
+                    vlan = eth.vlan_tags[-1].id
+            elif linktype == dpkt.pcap.DLT_LINUX_SLL:
+                ip = dpkt.sll.SLL(buf).data
+            elif linktype in (dpkt.pcap.DLT_RAW, 101, 228, 229):
+                ip = dpkt.ip.IP(buf) if buf[0] >> 4 == 4 else dpkt.ip6.IP6(buf)
+            else:
                 continue
-            if not isinstance(ip, dpkt.ip.IP | dpkt.ip6.IP6):
-                continue
-            udp = ip.data
-            if not isinstance(udp, dpkt.udp.UDP):
-                continue
-            src_ip, dst_ip = _ip_text(ip)
-            ctx = FlowContext(ts=float(ts), sensor=sensor, proto=17, src_mac=src_mac, dst_mac=dst_mac,
-                              src_ip=src_ip, dst_ip=dst_ip, src_port=udp.sport, dst_port=udp.dport,
-                              vlan=vlan)
-            yield Datagram(frame, ctx, bytes(udp.data))
+        except (dpkt.UnpackError, IndexError):
+            continue
+        if not isinstance(ip, dpkt.ip.IP | dpkt.ip6.IP6):
+            continue
+        udp = ip.data
+        if not isinstance(udp, dpkt.udp.UDP):
+            continue
+        src_ip, dst_ip = pcapfile.ip_text(ip.src), pcapfile.ip_text(ip.dst)
+        ctx = FlowContext(ts=float(ts), sensor=sensor, proto=17, src_mac=src_mac, dst_mac=dst_mac,
+                          src_ip=src_ip, dst_ip=dst_ip, src_port=udp.sport, dst_port=udp.dport,
+                          vlan=vlan)
+        yield Datagram(frame, ctx, bytes(udp.data))
 
 
 def write_udp_pcap(path: Path, packets: list[tuple[str, str, int, int, bytes]]) -> Path:
@@ -145,34 +125,3 @@ def run_guarded(dissector: object, data: bytes, ctx: FlowContext) -> list[Observ
         assert len(obs.value) <= MAX_VALUE and obs.value
         assert not any(ord(c) < 0x20 for c in obs.value)
     return found
-
-
-# --- tshark's full tree, for fields that -T fields cannot correlate --------------------------------
-
-Pairs = list[tuple[str, Any]]
-
-
-def tshark_tree(tshark: str, capture: Path, display_filter: str, protocol: str) -> list[tuple[int, Pairs]]:
-    """(frame number, ``protocol`` layer) of each matching packet from ``tshark -T json``.
-
-    JSON objects are kept as lists of (key, value) pairs because tshark repeats keys (two records
-    with the same summary line, several ``dns.txt`` strings).
-    """
-    import json
-    import subprocess
-
-    cmd = [tshark, "-n", "-r", str(capture), "-Y", display_filter, "-T", "json", "-J", f"frame {protocol}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120).stdout
-    packets = json.loads(out or "[]", object_pairs_hook=list)
-    result: list[tuple[int, Pairs]] = []
-    for packet in packets:
-        layers = dict(dict(packet)["_source"])["layers"]
-        layer_dict = dict(layers)
-        frame = int(dict(layer_dict["frame"])["frame.number"])
-        result.append((frame, layer_dict.get(protocol, [])))
-    return result
-
-
-def pairs_get(pairs: Pairs, key: str) -> list[Any]:
-    """Every value stored under ``key`` in one object."""
-    return [v for k, v in pairs if k == key]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dpkt
 
+from tests.support.pcapfile import ip_text, mac_text, packets
 from wardwatch.dissect.interface import FlowContext
 
 
@@ -86,29 +87,11 @@ class Stream:
                            src_port=self.client[1], dst_port=self.server[1], truncated=truncated)
 
 
-def _mac(raw: bytes) -> str:
-    return ":".join(f"{b:02x}" for b in raw)
-
-
-def _ip_text(raw: bytes) -> str:
-    return socket.inet_ntop(socket.AF_INET6 if len(raw) == 16 else socket.AF_INET, raw)
-
-
-def _packets(path: Path) -> Iterator[tuple[float, int, bytes]]:
-    with path.open("rb") as fh:
-        magic = fh.read(4)
-        fh.seek(0)
-        reader = dpkt.pcapng.Reader(fh) if magic == b"\x0a\x0d\x0d\x0a" else dpkt.pcap.Reader(fh)
-        linktype = reader.datalink()
-        for ts, buf in reader:
-            yield float(ts), linktype, bytes(buf)
-
-
 def frames(path: Path) -> Iterator[tuple[float, str, int, bytes]]:
     """(ts, src_mac, ethertype or SNAP PID, bytes after the ethertype / LLC-SNAP) of non-IP frames."""
-    for ts, _linktype, buf in _packets(path):
+    for ts, _linktype, buf in packets(path):
         eth = dpkt.ethernet.Ethernet(buf)
-        src = _mac(eth.src)
+        src = mac_text(eth.src)
         ethertype = int.from_bytes(buf[12:14], "big")
         if ethertype <= 1500:  # 802.3 length field: LLC follows
             llc = buf[14:]
@@ -124,11 +107,11 @@ def tcp_streams(path: Path) -> list[Stream]:
     The list is in order of each connection's first packet, like tshark's ``tcp.stream`` numbers.
     """
     streams: dict[tuple[object, ...], Stream] = {}
-    for ts, linktype, buf in _packets(path):
+    for ts, linktype, buf in packets(path):
         smac = dmac = ""
         if linktype == dpkt.pcap.DLT_EN10MB:
             eth = dpkt.ethernet.Ethernet(buf)
-            smac, dmac, ip = _mac(eth.src), _mac(eth.dst), eth.data
+            smac, dmac, ip = mac_text(eth.src), mac_text(eth.dst), eth.data
         elif linktype == dpkt.pcap.DLT_LINUX_SLL:
             ip = dpkt.sll.SLL(buf).data
         else:
@@ -136,8 +119,8 @@ def tcp_streams(path: Path) -> list[Stream]:
         if not isinstance(ip, dpkt.ip.IP | dpkt.ip6.IP6) or not isinstance(ip.data, dpkt.tcp.TCP):
             continue
         tcp = ip.data
-        a = (_ip_text(ip.src), tcp.sport, smac)
-        b = (_ip_text(ip.dst), tcp.dport, dmac)
+        a = (ip_text(ip.src), tcp.sport, smac)
+        b = (ip_text(ip.dst), tcp.dport, dmac)
         key = tuple(sorted([a[:2], b[:2]]))
         syn = bool(tcp.flags & dpkt.tcp.TH_SYN)
         stream = streams.get(key)
