@@ -11,7 +11,6 @@ from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline.analyze import AnalyzeReport, analyze_captures
 from wardwatch.pipeline.wiring import open_inventory
 
-
 #: Every address counts as the site's own (for public traces captured on the internet).
 EVERYWHERE = ("0.0.0.0/0", "::/0")
 

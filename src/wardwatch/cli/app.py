@@ -17,8 +17,8 @@ from wardwatch.cli.devices import device, devices
 from wardwatch.cli.inventory_cmd import inventory_app
 from wardwatch.cli.prevent_cmd import alerts, baseline_app, policy_app
 from wardwatch.cli.realtime_cmd import sensor, server, status
-from wardwatch.cli.risk_cmd import findings, intel_app, plan, risk
 from wardwatch.cli.report import report
+from wardwatch.cli.risk_cmd import findings, intel_app, plan, risk
 from wardwatch.cli.serve import serve
 from wardwatch.cli.users import token_app, user_app
 
