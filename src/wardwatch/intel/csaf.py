@@ -13,7 +13,6 @@ that is not CSAF of the expected shape is rejected as a whole.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from wardwatch.domain.advisory import (
 )
 from wardwatch.intel.csaf_schema import load_validator
 from wardwatch.intel.cvss_util import score_from_vector
-from wardwatch.intel.interface import ImportBatch, reject
+from wardwatch.intel.interface import ImportBatch, load_json, reject
 from wardwatch.intel.normalize import fix_mojibake
 from wardwatch.intel.versions import VersionSpecError, looks_like_version, parse_spec
 
@@ -292,11 +291,7 @@ class CsafImporter:
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:
         """Parse one CSAF file into a batch holding one advisory."""
-        if document is None:
-            try:
-                document = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise reject(path, "$", f"not JSON: {exc}") from exc
+        document = load_json(path, document)
         batch = ImportBatch(source=self.name, file=str(path))
         batch.advisories.append(parse_document(document, path, batch, self.schema_dir))
         return batch

@@ -10,7 +10,6 @@ advisory ``source=cve5`` with the CVE as id; CVSS v3.x/v4.0 from ``metrics``; th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from wardwatch.domain.advisory import (
     Vulnerability,
 )
 from wardwatch.intel.cvss_util import score_from_vector
-from wardwatch.intel.interface import ImportBatch, reject, require
+from wardwatch.intel.interface import ImportBatch, load_json, reject, require
 from wardwatch.intel.normalize import fix_mojibake
 
 _STATUS = {
@@ -165,11 +164,7 @@ class Cve5Importer:
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:
         """The record's advisory, SSVC and KEV enrichment."""
-        if document is None:
-            try:
-                document = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise reject(path, "$", f"not JSON: {exc}") from exc
+        document = load_json(path, document)
         batch = ImportBatch(source=self.name, file=str(path))
         parse_record(document, path, batch)
         return batch

@@ -10,6 +10,7 @@ was.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,6 +71,16 @@ class Importer(Protocol):
 def reject(path: Path | str, where: str, message: str) -> ImportRejectedError:
     """The one error of a malformed file: ``<file>: <field>: <message>``."""
     return ImportRejectedError(f"{path}: {where}: {message}")
+
+
+def load_json(path: Path, document: Any | None) -> Any:
+    """``document`` when the caller already decoded the file, else the file's JSON (rejected when not JSON)."""
+    if document is not None:
+        return document
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise reject(path, "$", f"not JSON: {exc}") from exc
 
 
 def require(obj: Any, key: str, kind: type | tuple[type, ...], path: Path | str, where: str) -> Any:

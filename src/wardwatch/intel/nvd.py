@@ -9,7 +9,6 @@ come from ``metrics.cvssMetricV3x`` / ``cvssMetricV40``, the CWE from ``weakness
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from wardwatch.domain.advisory import (
 )
 from wardwatch.intel.cpe import parse_cpe
 from wardwatch.intel.cvss_util import score_from_vector
-from wardwatch.intel.interface import ImportBatch, reject, require
+from wardwatch.intel.interface import ImportBatch, load_json, reject, require
 
 _BOUNDS = (
     ("versionStartIncluding", ">="),
@@ -131,11 +130,7 @@ class NvdImporter:
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:
         """Every CVE of the page; a CVE item of the wrong shape rejects the file."""
-        if document is None:
-            try:
-                document = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise reject(path, "$", f"not JSON: {exc}") from exc
+        document = load_json(path, document)
         batch = ImportBatch(source=self.name, file=str(path))
         items = require(document, "vulnerabilities", list, path, "$")
         batch.feed_timestamp = document.get("timestamp") if isinstance(document.get("timestamp"), str) else None

@@ -11,12 +11,11 @@ our own error paths. Callers can attach an SBOM to an inventory model by passing
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from wardwatch.domain.advisory import Sbom, SbomComponent
-from wardwatch.intel.interface import ImportBatch, reject, require
+from wardwatch.intel.interface import ImportBatch, load_json, reject, require
 
 MAX_COMPONENTS = 200_000
 
@@ -119,11 +118,7 @@ class SbomImporter:
 
     def parse(self, path: Path, document: Any | None = None) -> ImportBatch:
         """The SBOM with its components, attached to (vendor, model)."""
-        if document is None:
-            try:
-                document = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                raise reject(path, "$", f"not JSON: {exc}") from exc
+        document = load_json(path, document)
         if not isinstance(document, dict):
             raise reject(path, "$", "expected a JSON object")
         batch = ImportBatch(source=self.name, file=str(path))
