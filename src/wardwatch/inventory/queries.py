@@ -1,6 +1,16 @@
 """Read-model queries over the inventory tables: filtered, sorted, paged device lists and the counts the
-dashboards show. Everything is one SQL statement (or two: ids then total), so lists stay fast at
-100 000 devices; the web layer and the CLI call these and render.
+dashboards show, fast at 100 000 devices.
+
+How each part stays fast (indexes from migration 9c01):
+
+* filters are ``id IN (SELECT device_id FROM attributes WHERE name = ? AND value ...)`` against the
+  covering index ``attributes(name, value, device_id)``; a "contains" filter on vendor or model first
+  lists the attribute's distinct values with a loose index scan (one index seek per distinct value) and
+  turns into ``value IN (...)``;
+* free-text search reads the ``device_search`` index (SQLite FTS5 trigram / PostgreSQL pg_trgm);
+* a page sorted by an attribute or by last seen walks the sort index and stops after ``offset + limit``
+  rows; a filter that matches few devices (``SMALL_SET``) is fetched whole and sorted here instead;
+* counts can be capped (``DeviceQuery.count_cap``): "10 000+" instead of counting every match.
 """
 
 from __future__ import annotations
@@ -8,8 +18,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from wardwatch.inventory import tables as t
 
@@ -17,11 +30,23 @@ from wardwatch.inventory import tables as t
 SORTABLE_ATTRIBUTES = ("hostname", "vendor", "model", "device_class", "department", "os", "firmware")
 SORT_COLUMNS = {"last_seen": t.devices.c.last_seen, "first_seen": t.devices.c.first_seen,
                 "mac": t.devices.c.mac, "id": t.devices.c.id}
+#: Attribute names the free-text search looks at (kept in ``device_search`` by migration 9c01's triggers).
+SEARCHED = ("hostname", "vendor", "model", "device_class", "os", "department", "asset_tag", "serial",
+            "location", "ae_title")
+#: A filtered list matching at most this many devices is fetched whole and sorted in Python.
+SMALL_SET = 5000
+#: Distinct values listed for a "contains" filter before falling back to a scan of the index.
+DISTINCT_CAP = 5000
+_ALIASES = {"name": "hostname", "class": "device_class"}
 
 
 @dataclass(frozen=True)
 class DeviceQuery:
-    """Filters, sort and page of a device list. ``departments`` limits a clinician's view."""
+    """Filters, sort and page of a device list. ``departments`` limits a clinician's view.
+
+    ``count_cap``: stop counting matches of a filtered list after this many (the total is then
+    ``count_cap + 1``, shown as "N+"); None counts them all.
+    """
 
     search: str | None = None
     vendor: str | None = None
@@ -33,20 +58,43 @@ class DeviceQuery:
     limit: int | None = 100
     offset: int = 0
     departments: tuple[str, ...] | None = None
+    count_cap: int | None = None
 
 
-def _attr(name: str) -> sa.Subquery:
-    return sa.select(t.attributes.c.device_id, t.attributes.c.value).where(t.attributes.c.name == name).subquery()
+class SearchMatch(sa.sql.expression.ColumnElement[bool]):
+    """``id_column IN (devices whose search text contains text)``, compiled per dialect."""
 
+    type = sa.Boolean()
+    inherit_cache = False
 
-def _has_attr(name: str, condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-    sub = sa.select(t.attributes.c.device_id).where(t.attributes.c.name == name, condition)
-    return t.devices.c.id.in_(sub)
+    def __init__(self, id_column: sa.ColumnElement[Any], text: str) -> None:
+        self.id_column = id_column
+        self.text = text
 
 
 def _like(value: str) -> str:
     escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+@compiles(SearchMatch, "sqlite")
+def _search_sqlite(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.id_column, **kw)
+    if len(element.text) >= 3:
+        # FTS5 trigram: a phrase of three or more characters matches as a substring (sqlite.org/fts5.html §4.3.5)
+        phrase = '"' + element.text.replace('"', '""') + '"'
+        bound = compiler.process(sa.bindparam("search_phrase", phrase, unique=True), **kw)
+        return f"{column} IN (SELECT rowid FROM device_search WHERE device_search MATCH {bound})"
+    bound = compiler.process(sa.bindparam("search_like", _like(element.text), unique=True), **kw)
+    return f"{column} IN (SELECT rowid FROM device_search WHERE body LIKE {bound} ESCAPE '\\')"
+
+
+@compiles(SearchMatch)
+def _search_default(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    # PostgreSQL: the stored text is lower-cased; pg_trgm's GIN index serves LIKE '%x%' (3+ characters)
+    column = compiler.process(element.id_column, **kw)
+    bound = compiler.process(sa.bindparam("search_like", _like(element.text), unique=True), **kw)
+    return f"{column} IN (SELECT device_id FROM device_search WHERE body LIKE {bound} ESCAPE '\\')"
 
 
 def subnet_range(cidr: str) -> tuple[int, str, str]:
@@ -61,97 +109,191 @@ def subnet_range(cidr: str) -> tuple[int, str, str]:
     return network.version, low, high
 
 
-def conditions(query: DeviceQuery) -> list[sa.ColumnElement[bool]]:
-    """WHERE clauses on ``devices`` for the query's filters and scope."""
+def distinct_values(conn: sa.Connection, name: str, cap: int = DISTINCT_CAP) -> list[str] | None:
+    """The distinct values of attribute ``name`` (None when there are more than ``cap``).
+
+    A loose index scan: a recursive CTE seeks the next larger value in ``attributes(name, value, ...)``,
+    one seek per distinct value instead of reading every row (neither SQLite nor PostgreSQL 15 skips).
+    """
+    sql = sa.text(
+        "WITH RECURSIVE v(x) AS (SELECT min(value) FROM attributes WHERE name = :n "
+        "UNION ALL SELECT (SELECT min(value) FROM attributes WHERE name = :n AND value > v.x) "
+        "FROM v WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL LIMIT :cap")
+    values = [str(x) for x in conn.execute(sql, {"n": name, "cap": cap + 1}).scalars()]
+    return None if len(values) > cap else values
+
+
+def _has_attr(id_column: sa.ColumnElement[Any], name: str,
+              condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    sub = sa.select(t.attributes.c.device_id).where(t.attributes.c.name == name, condition)
+    return id_column.in_(sub)
+
+
+def _contains(conn: sa.Connection | None, id_column: sa.ColumnElement[Any], name: str, text: str
+              ) -> sa.ColumnElement[bool]:
+    value = t.attributes.c.value
+    values = distinct_values(conn, name) if conn is not None else None
+    if values is None:
+        return _has_attr(id_column, name, sa.func.lower(value).like(_like(text), escape="\\"))
+    wanted = text.lower()
+    return _has_attr(id_column, name, value.in_([v for v in values if wanted in v.lower()]))
+
+
+def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
+               id_column: sa.ColumnElement[Any] = t.devices.c.id) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses on ``id_column`` (a device id) for the query's filters and scope.
+
+    With ``conn``, "contains" filters are resolved to the matching distinct values first (faster).
+    """
     where: list[sa.ColumnElement[bool]] = []
     value = t.attributes.c.value
     if query.departments is not None:
-        where.append(_has_attr("department", value.in_(query.departments)) if query.departments else sa.false())
+        where.append(_has_attr(id_column, "department", value.in_(query.departments))
+                     if query.departments else sa.false())
     if query.vendor:
-        where.append(_has_attr("vendor", sa.func.lower(value).like(_like(query.vendor), escape="\\")))
+        where.append(_contains(conn, id_column, "vendor", query.vendor))
     if query.model:
-        where.append(_has_attr("model", sa.func.lower(value).like(_like(query.model), escape="\\")))
+        where.append(_contains(conn, id_column, "model", query.model))
     if query.department:
-        where.append(_has_attr("department", value == query.department))
+        where.append(_has_attr(id_column, "department", value == query.department))
     if query.device_class:
         if query.device_class == "unknown":
-            where.append(~_has_attr("device_class", value != ""))
+            where.append(~_has_attr(id_column, "device_class", value != ""))
         else:
-            where.append(_has_attr("device_class", value == query.device_class))
+            where.append(_has_attr(id_column, "device_class", value == query.device_class))
     if query.subnet:
         version, low, high = subnet_range(query.subnet)
         ips = t.device_ips.c
-        where.append(t.devices.c.id.in_(sa.select(ips.device_id).where(
+        where.append(id_column.in_(sa.select(ips.device_id).where(
             ips.version == version, ips.ip_hex >= low, ips.ip_hex <= high)))
-    if query.search:
-        pattern = _like(query.search.strip())
-        where.append(sa.or_(
-            sa.func.lower(sa.func.coalesce(t.devices.c.mac, "")).like(pattern, escape="\\"),
-            t.devices.c.id.in_(sa.select(t.device_ips.c.device_id).where(t.device_ips.c.ip.like(pattern, escape="\\"))),
-            t.devices.c.id.in_(sa.select(t.attributes.c.device_id).where(
-                t.attributes.c.name.in_(("hostname", "vendor", "model", "device_class", "os", "department",
-                                         "asset_tag", "serial", "location", "ae_title")),
-                sa.func.lower(t.attributes.c.value).like(pattern, escape="\\"))),
-        ))
+    if query.search and query.search.strip():
+        where.append(SearchMatch(id_column, query.search.strip()))
     return where
 
 
-def _attribute_order_page(conn: sa.Connection, attribute: str, total: int, limit: int | None, offset: int
-                          ) -> list[int]:
-    """One page of the whole inventory ordered by an attribute, ascending, devices without it last.
+def _count(conn: sa.Connection, where: list[sa.ColumnElement[bool]], cap: int | None) -> int:
+    if where and cap is not None:
+        inner = sa.select(t.devices.c.id).where(*where).limit(cap + 1).subquery()
+        return int(conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
+    return int(conn.execute(sa.select(sa.func.count()).select_from(t.devices).where(*where)).scalar_one())
 
-    Walks the ``(name, value)`` index instead of sorting every device (the unfiltered list at 100 000
-    devices); equal values are ordered by the attribute row's id.
+
+def _sort_key(sort: str) -> tuple[str, bool]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-") or "name"
+    key = _ALIASES.get(key, key)
+    if key not in SORTABLE_ATTRIBUTES and key not in SORT_COLUMNS and key != "ip":
+        raise ValueError(f"cannot sort by {sort.lstrip('-')!r}")
+    return key, descending
+
+
+def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, descending: bool,
+                    exact_total: int | None) -> list[int]:
+    """One page ordered by an attribute, walking ``attributes(name, value, device_id)``.
+
+    Ascending: devices with the attribute by (value, id), then those without it by id; descending is
+    the exact reverse. A segment's size is counted only when the page reaches past it.
     """
-    a = t.attributes.c
-    having = int(conn.execute(sa.select(sa.func.count()).where(a.name == attribute)).scalar_one())
-    wanted = (total if limit is None else limit)
-    ids: list[int] = []
-    if offset < having:
-        stmt = (sa.select(a.device_id).where(a.name == attribute).order_by(a.value, a.id)
-                .offset(offset).limit(wanted))
-        ids = [int(i) for i in conn.execute(stmt).scalars()]
-    if len(ids) < wanted:
-        missing = (sa.select(t.devices.c.id).where(~t.devices.c.id.in_(
-            sa.select(a.device_id).where(a.name == attribute))).order_by(t.devices.c.id)
-            .offset(max(0, offset - having)).limit(wanted - len(ids)))
-        ids += [int(i) for i in conn.execute(missing).scalars()]
+    a = t.attributes.alias("sort_attr")
+    have = [a.c.name == attribute, *conditions(query, conn, a.c.device_id)]
+    has_it = sa.exists().where(t.attributes.c.device_id == t.devices.c.id, t.attributes.c.name == attribute)
+    lacking = [~has_it, *conditions(query, conn)]
+    offset = query.offset
+
+    def count(where: list[sa.ColumnElement[bool]], table: Any) -> int:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one())
+
+    def with_attribute(skip: int, take: int | None) -> list[int]:
+        order = (a.c.value.desc(), a.c.device_id.desc()) if descending else (a.c.value, a.c.device_id)
+        stmt = sa.select(a.c.device_id).where(*have).order_by(*order).offset(skip).limit(take)
+        return [int(i) for i in conn.execute(stmt).scalars()]
+
+    def without(skip: int, take: int | None) -> list[int]:
+        order = t.devices.c.id.desc() if descending else t.devices.c.id
+        stmt = sa.select(t.devices.c.id).where(*lacking).order_by(order).offset(skip).limit(take)
+        return [int(i) for i in conn.execute(stmt).scalars()]
+
+    if descending:  # devices without the attribute come first: how many are there?
+        total = exact_total if exact_total is not None else count(conditions(query, conn), t.devices)
+        missing = total - count(have, a)
+        ids = without(offset, query.limit) if offset < missing else []
+        if query.limit is None or len(ids) < query.limit:
+            ids += with_attribute(max(0, offset - missing), None if query.limit is None else query.limit - len(ids))
+        return ids
+    ids = with_attribute(offset, query.limit)
+    if query.limit is None or len(ids) < query.limit:
+        having = count(have, a) if offset > 0 or ids else 0
+        ids += without(max(0, offset - having), None if query.limit is None else query.limit - len(ids))
     return ids
 
 
-def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
-    """The total matching and the ids of one page, in the requested order."""
-    where = conditions(query)
-    total = conn.execute(sa.select(sa.func.count()).select_from(t.devices).where(*where)).scalar_one()
-    descending = query.sort.startswith("-")
-    key = query.sort.lstrip("-") or "name"
-    plain = {"name": "hostname", "class": "device_class"}.get(key, key)
-    if not where and not descending and plain in SORTABLE_ATTRIBUTES:
-        return int(total), _attribute_order_page(conn, plain, int(total), query.limit, query.offset)
-    stmt = sa.select(t.devices.c.id).where(*where)
-    if key in SORT_COLUMNS:
-        order: sa.ColumnElement[object] = SORT_COLUMNS[key]
-    else:
-        attribute = {"name": "hostname", "class": "device_class", "ip": None}.get(key, key)
-        if attribute is None:
-            first_ip = sa.select(sa.func.min(t.device_ips.c.ip_hex)).where(
-                t.device_ips.c.device_id == t.devices.c.id).scalar_subquery()
-            order = first_ip
-        elif attribute in SORTABLE_ATTRIBUTES:
-            sub = _attr(attribute)
-            stmt = stmt.outerjoin(sub, sub.c.device_id == t.devices.c.id)
-            order = sa.func.coalesce(sub.c.value, "~")
+def _small_page(conn: sa.Connection, query: DeviceQuery, ids: list[int], key: str, descending: bool
+                ) -> list[int]:
+    """Every match (``ids``) ordered here by its sort value (few matches: cheaper than a walk)."""
+    values: dict[int, Any] = {}
+    for batch in (ids[i:i + 2000] for i in range(0, len(ids), 2000)):
+        if key in SORT_COLUMNS:
+            stmt: sa.Select[Any] = sa.select(t.devices.c.id, SORT_COLUMNS[key]).where(t.devices.c.id.in_(batch))
+        elif key == "ip":
+            ips = t.device_ips.c
+            stmt = (sa.select(ips.device_id, sa.func.min(ips.ip_hex)).where(ips.device_id.in_(batch))
+                    .group_by(ips.device_id))
         else:
-            raise ValueError(f"cannot sort by {key!r}")
-    stmt = stmt.order_by(order.desc() if descending else order.asc(), t.devices.c.id)
+            attrs = t.attributes.c
+            stmt = sa.select(attrs.device_id, attrs.value).where(attrs.name == key, attrs.device_id.in_(batch))
+        values.update({int(i): v for i, v in conn.execute(stmt)})
+    present = sorted((values[i], i) for i in ids if values.get(i) is not None)
+    missing = sorted(i for i in ids if values.get(i) is None)
+    ordered = [i for _, i in present] + missing
+    if descending:
+        ordered.reverse()
+    end = None if query.limit is None else query.offset + query.limit
+    return ordered[query.offset:end]
+
+
+def _column_page(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnElement[bool]], key: str,
+                 descending: bool) -> list[int]:
+    if key == "ip":
+        order: sa.ColumnElement[Any] = sa.func.coalesce(sa.select(sa.func.min(t.device_ips.c.ip_hex)).where(
+            t.device_ips.c.device_id == t.devices.c.id).scalar_subquery(), "~")
+    elif key == "mac":  # devices without a MAC last, as for attributes
+        order = sa.func.coalesce(SORT_COLUMNS[key], "~")
+    else:
+        order = SORT_COLUMNS[key]
+    ordering = (order.desc(), t.devices.c.id.desc()) if descending else (order.asc(), t.devices.c.id.asc())
+    stmt = sa.select(t.devices.c.id).where(*where).order_by(*ordering).offset(query.offset)
     if query.limit is not None:
         stmt = stmt.limit(query.limit)
-    stmt = stmt.offset(query.offset)
-    return int(total), [int(i) for i in conn.execute(stmt).scalars()]
+    return [int(i) for i in conn.execute(stmt).scalars()]
 
 
-def _scoped(departments: tuple[str, ...] | None) -> list[sa.ColumnElement[bool]]:
-    return conditions(DeviceQuery(departments=departments)) if departments is not None else []
+def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
+    """The total matching (capped by ``query.count_cap``) and the ids of one page, in the requested order.
+
+    A filtered list first fetches up to ``SMALL_SET + 1`` matching ids: when that is all of them, they
+    are the total and are sorted here; otherwise the sort index is walked with the filters applied.
+    """
+    key, descending = _sort_key(query.sort)
+    where = conditions(query, conn)
+    exact: int | None = None
+    if where:
+        ids = [int(i) for i in conn.execute(sa.select(t.devices.c.id).where(*where).limit(SMALL_SET + 1)).scalars()]
+        if len(ids) <= SMALL_SET:
+            return len(ids), _small_page(conn, query, ids, key, descending) if query.limit != 0 else []
+        total = _count(conn, where, query.count_cap)
+        exact = total if query.count_cap is None or total <= query.count_cap else None
+    else:
+        total = exact = _count(conn, where, None)
+    if query.limit == 0:
+        return total, []
+    if key in SORTABLE_ATTRIBUTES:
+        return total, _attribute_walk(conn, query, key, descending, exact)
+    return total, _column_page(conn, query, where, key, descending)
+
+
+def _scoped(departments: tuple[str, ...] | None, id_column: sa.ColumnElement[Any] = t.devices.c.id
+            ) -> list[sa.ColumnElement[bool]]:
+    return conditions(DeviceQuery(departments=departments), None, id_column) if departments is not None else []
 
 
 def count_devices(conn: sa.Connection, departments: tuple[str, ...] | None = None) -> int:
@@ -162,15 +304,26 @@ def count_devices(conn: sa.Connection, departments: tuple[str, ...] | None = Non
 
 def count_by_attribute(conn: sa.Connection, name: str, departments: tuple[str, ...] | None = None,
                        limit: int = 12) -> list[tuple[str, int]]:
-    """(value, devices) of one attribute, most common first; devices without it count under ``""``."""
-    scope = _scoped(departments)
+    """(value, devices) of one attribute, most common first; devices without it count under ``""``.
+
+    Reads only the covering index ``attributes(name, value, device_id)`` (devices rows are implied by the
+    foreign key).
+    """
     a = t.attributes.c
-    stmt = (sa.select(a.value, sa.func.count()).select_from(t.attributes.join(t.devices, t.devices.c.id == a.device_id))
-            .where(a.name == name, *scope).group_by(a.value).order_by(sa.func.count().desc(), a.value).limit(limit))
+    source: Any = t.attributes
+    where: list[sa.ColumnElement[bool]] = [a.name == name]
+    if departments is not None:  # from the (few) devices of the departments to their attribute rows
+        scope = t.attributes.alias("scope")
+        source = scope.join(t.attributes, a.device_id == scope.c.device_id)
+        where += [scope.c.name == "department", scope.c.value.in_(departments)]
+    stmt = (sa.select(a.value, sa.func.count()).select_from(source).where(*where).group_by(a.value)
+            .order_by(sa.func.count().desc(), a.value).limit(limit + 1))
     rows = [(str(v), int(n)) for v, n in conn.execute(stmt)]
-    joined = t.attributes.join(t.devices, t.devices.c.id == a.device_id)
-    with_value = sum(n for _, n in conn.execute(
-        sa.select(sa.literal(""), sa.func.count()).select_from(joined).where(a.name == name, *scope)))
+    if len(rows) <= limit:
+        with_value = sum(n for _, n in rows)
+    else:
+        rows = rows[:limit]
+        with_value = int(conn.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar_one())
     missing = count_devices(conn, departments) - with_value
     if missing > 0:
         rows.append(("", missing))
@@ -181,16 +334,21 @@ def count_by_subnet(conn: sa.Connection, departments: tuple[str, ...] | None = N
                     ) -> list[tuple[str, int]]:
     """(IPv4 /24, devices) most populated first."""
     ips = t.device_ips.c
-    prefix = sa.func.substr(ips.ip_hex, 1, 6)
-    stmt = (sa.select(prefix, sa.func.count(sa.distinct(ips.device_id)))
-            .select_from(t.device_ips.join(t.devices, t.devices.c.id == ips.device_id))
-            .where(ips.version == 4, *_scoped(departments)).group_by(prefix)
-            .order_by(sa.func.count(sa.distinct(ips.device_id)).desc()).limit(limit))
+    pairs = (sa.select(sa.func.substr(ips.ip_hex, 1, 6).label("prefix"), ips.device_id)
+             .where(ips.version == 4, *_scoped(departments, ips.device_id)).distinct().subquery())
+    stmt = (sa.select(pairs.c.prefix, sa.func.count()).group_by(pairs.c.prefix)
+            .order_by(sa.func.count().desc(), pairs.c.prefix).limit(limit))
     out = []
     for hex_prefix, n in conn.execute(stmt):
         octets = bytes.fromhex(str(hex_prefix))
         out.append((f"{octets[0]}.{octets[1]}.{octets[2]}.0/24", int(n)))
     return out
+
+
+def change_marker(conn: sa.Connection) -> int:
+    """A number that grows with every ingest (manual edits and imports go through ingest too): the
+    newest ``ingest_runs`` id. Cached dashboard numbers are valid while it stays the same."""
+    return int(conn.execute(sa.select(sa.func.max(t.ingest_runs.c.id))).scalar() or 0)
 
 
 def devices_by_ids(ids: Sequence[int]) -> sa.Select[tuple[int]]:

@@ -31,6 +31,7 @@ devices = sa.Table(
     sa.Column("sensor", sa.String(128), nullable=False),
     sa.Column("first_seen", sa.Float, nullable=False),
     sa.Column("last_seen", sa.Float, nullable=False),
+    sa.Index("ix_devices_last_seen", "last_seen", "id"),  # list sorted by last seen (migration 9c01)
 )
 
 device_ips = sa.Table(
@@ -78,7 +79,8 @@ attributes = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False),
     sa.UniqueConstraint("device_id", "name", name="uq_attributes_device_name"),
-    sa.Index("ix_attributes_name_value", "name", "value"),
+    # covering: filters and dashboard counts read the index alone (migration 9c01)
+    sa.Index("ix_attributes_name_value_device", "name", "value", "device_id"),
 )
 
 history = sa.Table(

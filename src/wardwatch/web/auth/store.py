@@ -20,6 +20,9 @@ from wardwatch.web.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, ver
 from wardwatch.web.auth.roles import Role
 from wardwatch.web.auth.tokens import new_token, token_digest
 
+#: Seconds: how precisely an API token's "last used" time is kept.
+LAST_USED_RESOLUTION = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class User:
@@ -161,7 +164,10 @@ class AccessStore:
             row = conn.execute(sa.select(t.api_tokens).where(t.api_tokens.c.digest == token_digest(token))).first()
             if row is None or row.revoked_at is not None:
                 return None
-            conn.execute(t.api_tokens.update().where(t.api_tokens.c.id == row.id).values(last_used_at=time.time()))
+            now = time.time()
+            if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+                # at most one write per token per minute: a busy API client must not serialise on it
+                conn.execute(t.api_tokens.update().where(t.api_tokens.c.id == row.id).values(last_used_at=now))
         user = self.get_user(int(row.user_id))
         if user.disabled:
             return None

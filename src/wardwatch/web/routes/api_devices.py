@@ -13,7 +13,7 @@ from wardwatch.web.auth.store import User
 from wardwatch.web.render import when
 from wardwatch.web.routes.pages import MANUAL_FIELDS, services
 from wardwatch.web.security import department_scope, require
-from wardwatch.web.services import DeviceQuery
+from wardwatch.web.services import COUNT_CAP, DeviceQuery
 
 router = APIRouter(prefix="/api/v1", tags=["devices"])
 
@@ -40,16 +40,21 @@ def list_devices(
     sort: str = "name", limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Devices matching the filters, one page at a time."""
+    """Devices matching the filters, one page at a time.
+
+    ``total`` counts the matches of a filter up to 10 000; beyond, it is 10 001 and ``total_exact`` is
+    false (the unfiltered inventory is always counted exactly).
+    """
     svc = services(request)
     query = DeviceQuery(search=q, vendor=vendor, device_class=device_class, department=department,
                         subnet=subnet, model=model, sort=sort, limit=limit, offset=offset,
-                        departments=department_scope(user))
+                        departments=department_scope(user), count_cap=COUNT_CAP)
     try:
         total, found = svc.list_devices(query)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
-    return {"total": total, "limit": limit, "offset": offset, "items": [svc.device_json(d) for d in found]}
+    return {"total": total, "total_exact": total <= COUNT_CAP, "limit": limit, "offset": offset,
+            "items": [svc.device_json(d) for d in found]}
 
 
 @router.get("/devices/{device_id}")

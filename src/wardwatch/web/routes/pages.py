@@ -15,7 +15,7 @@ from wardwatch.web.auth.roles import Permission, allowed
 from wardwatch.web.auth.store import User
 from wardwatch.web.render import page, when
 from wardwatch.web.security import csrf_token, department_scope, require
-from wardwatch.web.services import DeviceQuery, WebServices
+from wardwatch.web.services import COUNT_CAP, DeviceQuery, WebServices
 from wardwatch.web.widgets import WIDGETS, WidgetContext, clean_layout, default_layout
 
 router = APIRouter(include_in_schema=False)
@@ -136,7 +136,7 @@ def device_query(request: Request, user: User) -> DeviceQuery:
         device_class=params.get("device_class") or None, department=params.get("department") or None,
         subnet=params.get("subnet") or None, model=params.get("model") or None,
         sort=params.get("sort") or "name", limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE,
-        departments=department_scope(user),
+        departments=department_scope(user), count_cap=COUNT_CAP,
     )
 
 
@@ -162,7 +162,8 @@ def devices_page(request: Request, user: Reader) -> HTMLResponse:
 
     rows = [svc.device_row(d) for d in found]
     filters = {**base, "sort": base.get("sort", "name")}
-    return page(request, "devices.html", user, devices=rows, total=total, filters=filters, page=page_no,
+    shown_total = f"{COUNT_CAP:,}+".replace(",", "\u2009") if total > COUNT_CAP else str(total)
+    return page(request, "devices.html", user, devices=rows, total=shown_total, filters=filters, page=page_no,
                 columns=LIST_COLUMNS, sort_query=sort_query, query=urlencode(base),
                 prev_query=with_(page=page_no - 1) if page_no > 1 else None,
                 next_query=with_(page=page_no + 1) if query.offset + PAGE_SIZE < total else None)
@@ -173,7 +174,7 @@ def devices_csv(request: Request, user: Reader) -> Response:
     """The filtered inventory list as CSV."""
     svc = services(request)
     query = device_query(request, user)
-    query = DeviceQuery(**{**query.__dict__, "limit": None, "offset": 0})
+    query = DeviceQuery(**{**query.__dict__, "limit": None, "offset": 0, "count_cap": None})
     _, found = svc.list_devices(query)
     return Response(svc.devices_csv(found), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="devices.csv"'})
