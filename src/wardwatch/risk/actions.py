@@ -63,12 +63,12 @@ class _Group:
     topic: str
     vendor: str
     model: str
-    effects: dict[int, Effect] = field(default_factory=dict)
+    effects: dict[DeviceRisk, Effect] = field(default_factory=dict)  # per device (or group of identical ones)
     findings: list[Scored] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, device_id: int, effect: Effect, scored: Scored | None = None) -> None:
-        self.effects[device_id] = self.effects[device_id].merge(effect) if device_id in self.effects else effect
+    def add(self, device: DeviceRisk, effect: Effect, scored: Scored | None = None) -> None:
+        self.effects[device] = self.effects[device].merge(effect) if device in self.effects else effect
         if scored is not None:
             self.findings.append(scored)
 
@@ -104,9 +104,13 @@ def _pick_remedy(texts: tuple[str, ...]) -> tuple[str, str]:
 
 
 def candidates(devices: Iterable[DeviceRisk], scorer: Scorer, weights: RiskWeights) -> list[Candidate]:
-    """Every candidate action over the open findings of ``devices``, costed and with the risk it removes."""
+    """Every candidate action over the open findings of ``devices``, costed and with the risk it removes.
+
+    ``devices`` in device-id order; a :class:`DeviceRisk` standing for several devices (``members``) may
+    come once or under each member: it is grouped and costed once, its effect counted for every member.
+    """
     groups: dict[tuple[str, str, str, str], _Group] = {}
-    by_id: dict[int, DeviceRisk] = {}
+    seen: set[DeviceRisk] = set()
 
     def group(subkind: str, topic: str, device: DeviceRisk) -> _Group:
         key = (subkind, topic, device.vendor.casefold(), device.model.casefold())
@@ -115,7 +119,9 @@ def candidates(devices: Iterable[DeviceRisk], scorer: Scorer, weights: RiskWeigh
         return groups[key]
 
     for device in devices:
-        by_id[device.device_id] = device
+        if device in seen:
+            continue
+        seen.add(device)
         open_findings = [s for s in device.scored if s.active and s.fingerprint in device.open]
         has_vuln = False
         for s in open_findings:
@@ -123,37 +129,36 @@ def candidates(devices: Iterable[DeviceRisk], scorer: Scorer, weights: RiskWeigh
             if s.finding.kind is FindingKind.HYGIENE:
                 subkind = HYGIENE_ACTIONS.get(s.finding.title, "segment")
                 if subkind == "segment":
-                    group("segment", "network", device).add(device.device_id, Effect(
-                        one.removes, ("segmented",), cut_internet=True), s)
+                    group("segment", "network", device).add(device, Effect(one.removes, ("segmented",),
+                                                                           cut_internet=True), s)
                 elif subkind == "replace":
-                    group("replace", "eol", device).add(device.device_id, Effect(removes_all=True), s)
+                    group("replace", "eol", device).add(device, Effect(removes_all=True), s)
                 else:
-                    group(subkind, s.finding.title, device).add(device.device_id, one, s)
+                    group(subkind, s.finding.title, device).add(device, one, s)
                 continue
             has_vuln = True
             subkind, text = _remedy(s)
             topic = s.finding.advisory or s.finding.cve or s.finding.title
             if subkind == "monitor":
                 if "monitored" not in device.ctx.controls:
-                    group("monitor", "monitoring", device).add(device.device_id, Effect(controls=("monitored",)), s)
-                group("accept", topic, device).add(device.device_id, Effect(), s)
+                    group("monitor", "monitoring", device).add(device, Effect(controls=("monitored",)), s)
+                group("accept", topic, device).add(device, Effect(), s)
             else:
                 g = group(subkind, topic, device)
-                g.add(device.device_id, one, s)
+                g.add(device, one, s)
                 if text and text not in g.notes:
                     g.notes.append(text)
         if has_vuln and "segmented" not in device.ctx.controls:
-            group("segment", "network", device).add(device.device_id, Effect(controls=("segmented",),
-                                                                             cut_internet=True))
-    return [_cost(g, by_id, scorer, weights) for g in groups.values()]
+            group("segment", "network", device).add(device, Effect(controls=("segmented",), cut_internet=True))
+    return [_cost(g, scorer, weights) for g in groups.values()]
 
 
-def _cost(g: _Group, devices: Mapping[int, DeviceRisk], scorer: Scorer, weights: RiskWeights) -> Candidate:
-    units = len(g.effects)
-    clinical = sum(1 for d in g.effects if devices[d].clinical)
+def _cost(g: _Group, scorer: Scorer, weights: RiskWeights) -> Candidate:
+    units = sum(len(d.ids) for d in g.effects)
+    clinical = sum(len(d.ids) for d in g.effects if d.clinical)
     effort = weights.effort_setup.get(g.subkind, 1.0) + weights.effort_per_device.get(g.subkind, 1.0) * units
     downtime = weights.downtime_per_device.get(g.subkind, 0.0) * clinical
-    removed = sum(scorer.score(devices[d]) - scorer.score_after(devices[d], e) for d, e in g.effects.items())
+    removed = sum(len(d.ids) * (scorer.score(d) - scorer.score_after(d, e)) for d, e in g.effects.items())
     owner = "security" if g.subkind == "monitor" else "clinical_engineering" if clinical else "it"
     due = min((s.sla_days for s in g.findings), default=_DEFAULT_DUE)
     model = f"{g.vendor} {g.model}".strip() or "devices without a known model"
@@ -162,13 +167,14 @@ def _cost(g: _Group, devices: Mapping[int, DeviceRisk], scorer: Scorer, weights:
     explanation = "; ".join(g.notes)[:600] or _explain(g, cves)
     ident = hashlib.sha1(f"{g.subkind}|{g.topic}|{g.vendor.casefold()}|{g.model.casefold()}".encode(),
                          usedforsecurity=False).hexdigest()[:10]
+    effects = {i: e for d, e in g.effects.items() for i in d.ids}
     action = RemediationAction(
         id=f"{g.subkind}-{ident}", kind=KINDS[g.subkind], title=title, owner_team=owner,
         effort_hours=round(effort, 2), downtime_hours=round(downtime, 2), risk_removed=round(max(removed, 0.0), 2),
-        due_days=due, device_ids=tuple(sorted(g.effects)),
+        due_days=due, device_ids=tuple(sorted(effects)),
         findings=tuple(sorted({s.fingerprint for s in g.findings})), explanation=explanation,
     )
-    return Candidate(action, dict(g.effects))
+    return Candidate(action, effects)
 
 
 def _explain(g: _Group, cves: list[str]) -> str:

@@ -21,8 +21,9 @@ from wardwatch.intel.store import KnowledgeBase
 from wardwatch.risk import tables as rt
 from wardwatch.risk.actions import Candidate, candidates
 from wardwatch.risk.plan import plan
+from wardwatch.risk.reload import load_state
 from wardwatch.risk.score import RiskWeights
-from wardwatch.risk.service import last_evaluation, load_state
+from wardwatch.risk.service import EvaluationReport, last_evaluation
 from wardwatch.risk.whatif import DeviceRisk, Scorer, WhatIf, what_if
 
 
@@ -78,15 +79,19 @@ def ticket(candidate: Candidate, now: float) -> dict[str, Any]:
 
 
 class Planner:
-    """The stored evaluation, loaded once, with its candidate actions."""
+    """The evaluation with its candidate actions: the one just made (``report``), or the stored one."""
 
-    def __init__(self, engine: sa.Engine, kb: KnowledgeBase, weights: RiskWeights) -> None:
+    def __init__(self, engine: sa.Engine, kb: KnowledgeBase, weights: RiskWeights,
+                 report: EvaluationReport | None = None) -> None:
         self.engine = engine
         self.weights = weights
         self.devices: dict[int, DeviceRisk]
-        self.devices, self.scorer = load_state(engine, kb, weights)
+        if report is not None and report.scorer is not None:  # keep the evaluation's actions: nothing recomputed
+            self.devices, self.scorer, self.candidates = report.state, report.scorer, list(report.candidates)
+        else:
+            self.devices, self.scorer = load_state(engine, kb, weights)
+            self.candidates = candidates(self.devices.values(), self.scorer, weights)
         self.baseline = {i: self.scorer.score(d) for i, d in self.devices.items()}
-        self.candidates: list[Candidate] = candidates(self.devices.values(), self.scorer, weights)
         self.by_id = {c.action.id: c for c in self.candidates}
 
     def simulate(self, action_ids: Sequence[str]) -> WhatIf:

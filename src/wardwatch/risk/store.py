@@ -10,8 +10,9 @@ finding is still found. Mitigated findings no longer count in the device's score
 from __future__ import annotations
 
 import hashlib
+import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,7 @@ from wardwatch.domain.finding import Finding, FindingStatus
 from wardwatch.domain.risk import RiskAssessment
 from wardwatch.errors import NotFoundError, WardwatchError
 from wardwatch.risk import tables as rt
+from wardwatch.risk.bulk import delete_devices, insert_rows, json_rest, json_with_id, select_rows, update_rows
 from wardwatch.risk.findings import Scored
 from wardwatch.risk.score import DeviceContext
 
@@ -77,106 +79,133 @@ def finding_data(f: Finding, device_id: int, sla_days: int, note: str = "") -> d
             "sla_days": sla_days}
 
 
-def _row(device_id: int, s: Scored, now: float) -> dict[str, Any]:
+#: Columns of a finding row, in the order :class:`_Template` and the bulk writes use.
+_VALUE_COLUMNS = ("fingerprint", "kind", "status", "severity", "cve", "advisory", "title", "cvss_score", "priority",
+                  "ssvc", "explanation")
+_INSERT_COLUMNS = ("device_id", *_VALUE_COLUMNS, "data", "digest", "state", "first_seen", "updated_at")
+_UPDATE_COLUMNS = (*_VALUE_COLUMNS[1:], "data", "digest", "state", "updated_at")
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """What every device's row of one :class:`Scored` shares: the columns, the JSON after the device id, the
+    digest of the content and the resting state."""
+
+    values: tuple[Any, ...]
+    rest: str
+    digest: str
+    resting: FindingState
+
+
+def _template(s: Scored) -> _Template:
     f = s.finding
-    data = finding_data(f, device_id, s.sla_days, s.note)
-    text = (f"{f.status.value}|{f.severity}|{f.cvss_score}|{f.confidence}|{s.priority}|{s.ssvc}|{s.sla_days}|"
-            f"{f.title}|{f.matched_product}|{data['explanation']}|{len(f.remediations)}")
-    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-    return {"device_id": device_id, "fingerprint": s.fingerprint, "kind": f.kind.value, "status": f.status.value,
-            "severity": (f.severity or "")[:16], "cve": f.cve, "advisory": (f.advisory or None),
-            "title": (f.title or f.cve or "")[:300], "cvss_score": f.cvss_score, "priority": s.priority,
-            "ssvc": s.ssvc, "explanation": data["explanation"], "data": data, "digest": digest, "updated_at": now}
+    data = finding_data(f, 0, s.sla_days, s.note)
+    rest = json_rest(data)
+    digest = hashlib.sha1(f"{s.priority}|{s.ssvc}|{rest}".encode(), usedforsecurity=False).hexdigest()
+    values = (s.fingerprint, f.kind.value, f.status.value, (f.severity or "")[:16], f.cve, f.advisory or None,
+              (f.title or f.cve or "")[:300], f.cvss_score, s.priority, s.ssvc, data["explanation"])
+    return _Template(values, rest, digest, _resting(s))
 
 
-def persist_findings(conn: sa.Connection, found: Iterable[tuple[int, Scored]], device_ids: Iterable[int],
+def persist_findings(conn: sa.Connection, found: Iterable[tuple[int, Sequence[Scored]]], device_ids: Iterable[int],
                      now: float | None = None) -> tuple[PersistSummary, dict[tuple[int, str], FindingState]]:
-    """Write this evaluation's findings for ``device_ids``; return the summary and every finding's state."""
+    """Write this evaluation's findings for ``device_ids``.
+
+    ``found`` gives each device's findings (distinct fingerprints per device); devices of one model share
+    the same :class:`Scored` objects, whose row content is built once. Returns the summary and the states
+    that differ from a finding's resting state (open when the match says (possibly) affected, else fixed or
+    not affected): the findings a person accepted or mitigated that are still found.
+    """
     now = time.time() if now is None else now
     scope = set(device_ids)
     existing: dict[tuple[int, str], tuple[int, str, str]] = {}
-    for row in conn.execute(sa.select(rt.findings.c.id, rt.findings.c.device_id, rt.findings.c.fingerprint,
-                                      rt.findings.c.state, rt.findings.c.digest)):
-        if row.device_id in scope:
-            existing[(int(row.device_id), row.fingerprint)] = (int(row.id), row.state, row.digest)
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    for row_id, device_id, fp, state, digest in select_rows(
+            conn, "SELECT id, device_id, fingerprint, state, digest FROM risk_findings"):
+        if device_id in scope:
+            existing[(int(device_id), fp)] = (int(row_id), state, digest)
+    templates: dict[int, _Template] = {}
+    updates: list[tuple[Any, ...]] = []
     history: list[dict[str, Any]] = []
-    states: dict[tuple[int, str], FindingState] = {}
-    opened = fixed = 0
-    for device_id, s in found:
-        key = (device_id, s.fingerprint)
-        if key in states:
-            continue
-        values = _row(device_id, s, now)
-        resting = _resting(s)
-        old = existing.get(key)
-        if old is None:
-            inserts.append({**values, "state": resting.value, "first_seen": now})
-            states[key] = resting
-            opened += resting is FindingState.OPEN
-            continue
-        row_id, old_state, old_digest = old
-        state = FindingState(old_state)
-        if resting is FindingState.OPEN and state not in _HELD:
-            state = FindingState.OPEN
-            opened += 1
-        elif resting is not FindingState.OPEN:
-            state = resting
-        states[key] = state
-        if state.value != old_state:
-            history.append({"finding_id": row_id, "ts": now, "old_state": old_state, "new_state": state.value,
-                            "actor": SYSTEM_ACTOR, "note": "found again" if state is FindingState.OPEN
-                            else f"the advisory now says {s.finding.status.value}"})
-        if state.value != old_state or values["digest"] != old_digest:
-            updates.append({**values, "state": state.value, "_id": row_id})
-    gone = [(key, v) for key, v in existing.items() if key not in states]
-    for (device_id, fp), (row_id, old_state, _) in gone:
-        states[(device_id, fp)] = FindingState(old_state)
+    exceptions: dict[tuple[int, str], FindingState] = {}
+    counts = {"found": 0, "opened": 0}
+
+    def new_rows() -> Iterator[tuple[Any, ...]]:
+        for device_id, scored in found:
+            for s in scored:
+                tpl = templates.get(id(s))
+                if tpl is None:
+                    tpl = templates[id(s)] = _template(s)
+                counts["found"] += 1
+                old = existing.pop((device_id, s.fingerprint), None)
+                if old is None:
+                    counts["opened"] += tpl.resting is FindingState.OPEN
+                    yield (device_id, *tpl.values, json_with_id(device_id, tpl.rest), tpl.digest, tpl.resting.value,
+                           now, now)
+                    continue
+                row_id, old_state, old_digest = old
+                state = FindingState(old_state)
+                if tpl.resting is FindingState.OPEN and state not in _HELD:
+                    state = FindingState.OPEN
+                    counts["opened"] += 1
+                elif tpl.resting is not FindingState.OPEN:
+                    state = tpl.resting
+                if state is not tpl.resting:
+                    exceptions[(device_id, s.fingerprint)] = state
+                if state.value != old_state:
+                    history.append({"finding_id": row_id, "ts": now, "old_state": old_state, "new_state": state.value,
+                                    "actor": SYSTEM_ACTOR, "note": "found again" if state is FindingState.OPEN
+                                    else f"the advisory now says {s.finding.status.value}"})
+                if state.value != old_state or tpl.digest != old_digest:
+                    updates.append((*tpl.values[1:], json_with_id(device_id, tpl.rest), tpl.digest, state.value, now,
+                                    row_id))
+
+    insert_rows(conn, rt.findings, _INSERT_COLUMNS, new_rows())
+    changed = len(updates)
+    update_rows(conn, rt.findings, _UPDATE_COLUMNS, updates)
+    fixed = 0
+    gone: list[tuple[Any, ...]] = []
+    for (_device_id, _fp), (row_id, old_state, _) in existing.items():  # no longer found
         if old_state in _HELD:
             fixed += 1
-            states[(device_id, fp)] = FindingState.FIXED
             history.append({"finding_id": row_id, "ts": now, "old_state": old_state, "new_state": "fixed",
                             "actor": SYSTEM_ACTOR, "note": "no longer found"})
-            updates.append({"_id": row_id, "state": "fixed", "updated_at": now})
-    for start in range(0, len(inserts), _BATCH):
-        conn.execute(sa.insert(rt.findings), inserts[start:start + _BATCH])
-    _update(conn, [u for u in updates if "data" in u])
-    _update(conn, [u for u in updates if "data" not in u])
+            gone.append(("fixed", now, row_id))
+    update_rows(conn, rt.findings, ("state", "updated_at"), gone)
     for start in range(0, len(history), _BATCH):
         conn.execute(sa.insert(rt.finding_history), history[start:start + _BATCH])
-    summary = PersistSummary(len(states), opened, fixed, len(updates))
-    return summary, states
+    summary = PersistSummary(counts["found"] + len(existing), counts["opened"], fixed, changed + len(gone))
+    return summary, exceptions
 
 
-def _update(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    columns = [k for k in rows[0] if k != "_id"]
-    stmt = sa.update(rt.findings).where(rt.findings.c.id == sa.bindparam("_id")).values(
-        {c: sa.bindparam(c) for c in columns})
-    for start in range(0, len(rows), _BATCH):
-        conn.execute(stmt, rows[start:start + _BATCH])
+def context_data(ctx: DeviceContext, extra: dict[str, Any]) -> dict[str, Any]:
+    """The stored JSON of a device's context (what its score read) and ``extra`` (vendor, model, clinical)."""
+    return {"device_id": ctx.device_id, "criticality": ctx.criticality, "criticality_source": ctx.criticality_source,
+            "handles_phi": ctx.handles_phi, "internet_exposed": ctx.internet_exposed, "controls": list(ctx.controls),
+            **extra}
+
+
+_ASSESSMENT_COLUMNS = ("device_id", "score", "level", "likelihood", "impact", "factors", "context", "computed_at")
 
 
 def persist_assessments(conn: sa.Connection,
-                        assessed: Sequence[tuple[RiskAssessment, DeviceContext, dict[str, Any]]],
-                        device_ids: Iterable[int], now: float | None = None) -> None:
-    """Replace the stored assessments of ``device_ids`` with ``assessed`` (``extra`` joins the context)."""
+                        assessed: Iterable[tuple[RiskAssessment, DeviceContext, dict[str, Any], Sequence[int]]],
+                        device_ids: Sequence[int], now: float | None = None, *, everything: bool = False) -> None:
+    """Replace the stored assessments of ``device_ids`` with ``assessed``: each an assessment, the context it
+    read, ``extra`` joined to the context, and the ids of the devices it holds for (identical devices share
+    one assessment). ``everything``: ``device_ids`` is the whole inventory."""
     now = time.time() if now is None else now
-    ids = list(device_ids)
-    for start in range(0, len(ids), 2000):
-        conn.execute(sa.delete(rt.assessments).where(rt.assessments.c.device_id.in_(ids[start:start + 2000])))
-    rows = [{"device_id": a.device_id, "score": a.score, "level": a.level.value, "likelihood": a.likelihood,
-             "impact": a.impact,
-             "factors": [{"name": f.name, "value": f.value, "contribution": f.contribution, "source": f.source}
-                         for f in a.factors],
-             "context": {"device_id": ctx.device_id, "criticality": ctx.criticality,
-                         "criticality_source": ctx.criticality_source, "handles_phi": ctx.handles_phi,
-                         "internet_exposed": ctx.internet_exposed, "controls": list(ctx.controls), **extra},
-             "computed_at": now} for a, ctx, extra in assessed if a.device_id is not None]
-    for start in range(0, len(rows), _BATCH):
-        conn.execute(sa.insert(rt.assessments), rows[start:start + _BATCH])
+    delete_devices(conn, rt.assessments, device_ids, everything)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for a, ctx, extra, members in assessed:
+            factors = json.dumps([{"name": f.name, "value": f.value, "contribution": f.contribution,
+                                   "source": f.source} for f in a.factors])
+            rest = json_rest(context_data(ctx, extra))
+            for device_id in members:
+                yield (device_id, a.score, a.level.value, a.likelihood, a.impact, factors,
+                       json_with_id(device_id, rest), now)
+
+    insert_rows(conn, rt.assessments, _ASSESSMENT_COLUMNS, rows())
 
 
 def set_state(engine: sa.Engine, finding_id: int, state: str, actor: str, note: str = "") -> None:

@@ -5,6 +5,11 @@ An action's :class:`Effect` on one device removes findings (by fingerprint), add
 set together and recomputes every touched device with :func:`~wardwatch.risk.score.assess`, so "if we do
 these actions, risk goes from A to B" is exact, including overlaps between actions. A :class:`Scorer`
 memoizes assessments: devices of one model with the same findings and context are scored once.
+
+A :class:`DeviceRisk` may stand for several devices (``members``): devices with the very same findings
+(the same shared :class:`~wardwatch.risk.findings.Scored` objects), workflow states and context have the
+same score and the same response to every action, so the evaluation scores and costs them once; a mapping
+of device id → DeviceRisk then holds the same object under each member's id.
 """
 
 from __future__ import annotations
@@ -33,9 +38,13 @@ class Effect:
                       self.cut_internet or other.cut_internet, self.removes_all or other.removes_all)
 
 
-@dataclass
+@dataclass(eq=False)
 class DeviceRisk:
-    """One device as the score and the planner see it."""
+    """One device (or a group of identical devices, ``members``) as the score and the planner see it.
+
+    Compared and hashed by identity; do not change ``ctx``, ``scored`` or ``open`` once it was scored (the
+    :class:`Scorer` remembers its score).
+    """
 
     device_id: int
     ctx: DeviceContext
@@ -44,6 +53,12 @@ class DeviceRisk:
     clinical: bool = False
     vendor: str = ""
     model: str = ""
+    members: tuple[int, ...] = ()  # the devices it stands for; () means only ``device_id``
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The ids of the devices this stands for."""
+        return self.members or (self.device_id,)
 
 
 class Scorer:
@@ -53,6 +68,8 @@ class Scorer:
         self.weights = weights
         self.enrichment = enrichment
         self._memo: dict[tuple[object, ...], RiskAssessment] = {}
+        self._scores: dict[DeviceRisk, float] = {}
+        self._after: dict[tuple[DeviceRisk, Effect], float] = {}
 
     def _raw(self, ctx: DeviceContext, scored: Sequence[Scored]) -> RiskAssessment:
         key = (ctx.criticality, ctx.criticality_source, ctx.handles_phi, ctx.internet_exposed, ctx.controls,
@@ -71,12 +88,21 @@ class Scorer:
         return RiskAssessment(ctx.device_id, found.score, found.level, found.likelihood, found.impact, found.factors)
 
     def score(self, device: DeviceRisk) -> float:
-        """The device's score as it is."""
-        return self._raw(device.ctx, device.scored).score
+        """The device's score as it is (remembered per DeviceRisk object)."""
+        found = self._scores.get(device)
+        if found is None:
+            found = self._scores[device] = self._raw(device.ctx, device.scored).score
+        return found
 
     def score_after(self, device: DeviceRisk, effect: Effect) -> float:
-        """The device's score once ``effect`` is applied."""
-        return self._raw(*apply(device, effect)).score
+        """The device's score once ``effect`` is applied (remembered per DeviceRisk object and effect)."""
+        key = (device, effect)
+        found = self._after.get(key)
+        if found is None:
+            found = self._raw(*apply(device, effect)).score
+            if len(self._after) < 500_000:
+                self._after[key] = found
+        return found
 
 
 def apply(device: DeviceRisk, effect: Effect) -> tuple[DeviceContext, list[Scored]]:
