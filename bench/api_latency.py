@@ -51,6 +51,8 @@ def populate(url: str, n: int, seed: int = 7) -> None:
     migrate(engine)
     with engine.connect() as conn:
         if conn.execute(sa.select(sa.func.count()).select_from(t.devices)).scalar_one() >= n:
+            analyze(engine)
+            engine.dispose()
             return
     rng = random.Random(seed)
     now = time.time()
@@ -85,12 +87,17 @@ def populate(url: str, n: int, seed: int = 7) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text(
                 "SELECT setval(pg_get_serial_sequence('devices', 'id'), (SELECT max(id) FROM devices))"))
+    analyze(engine)
+    engine.dispose()
+
+
+def analyze(engine: sa.Engine) -> None:
+    """Planner statistics (and on PostgreSQL the visibility map that index-only scans need)."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("VACUUM ANALYZE"))
         else:
             conn.execute(sa.text("ANALYZE"))
-    engine.dispose()
 
 
 def tokens(url: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ How each part stays fast (indexes from migration 9c01):
   turns into ``value IN (...)``;
 * free-text search reads the ``device_search`` index (SQLite FTS5 trigram / PostgreSQL pg_trgm);
 * a page sorted by an attribute or by last seen walks the sort index and stops after ``offset + limit``
-  rows; a filter that matches few devices (``SMALL_SET``) is fetched whole and sorted here instead;
+  rows; a filter that matches few devices (``SMALL_SET``) is sorted from the filter instead;
 * counts can be capped (``DeviceQuery.count_cap``): "10 000+" instead of counting every match.
 """
 
@@ -33,8 +33,10 @@ SORT_COLUMNS = {"last_seen": t.devices.c.last_seen, "first_seen": t.devices.c.fi
 #: Attribute names the free-text search looks at (kept in ``device_search`` by migration 9c01's triggers).
 SEARCHED = ("hostname", "vendor", "model", "device_class", "os", "department", "asset_tag", "serial",
             "location", "ae_title")
-#: A filtered list matching at most this many devices is fetched whole and sorted in Python.
+#: A filtered list matching at most this many devices is sorted from the filter, not walked in sort order.
 SMALL_SET = 5000
+#: Sort index entries a filtered list with few matches reads for its page before sorting the matches.
+WALK_BUDGET = 10_000
 #: Distinct values listed for a "contains" filter before falling back to a scan of the index.
 DISTINCT_CAP = 5000
 _ALIASES = {"name": "hostname", "class": "device_class"}
@@ -195,7 +197,8 @@ def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, des
     the exact reverse. A segment's size is counted only when the page reaches past it.
     """
     a = t.attributes.alias("sort_attr")
-    have = [a.c.name == attribute, *conditions(query, conn, a.c.device_id)]
+    # "+ 0": the filters must not drive the plan (SQLite would fetch every match and sort them)
+    have = [a.c.name == attribute, *conditions(query, conn, a.c.device_id + 0)]
     has_it = sa.exists().where(t.attributes.c.device_id == t.devices.c.id, t.attributes.c.name == attribute)
     lacking = [~has_it, *conditions(query, conn)]
     offset = query.offset
@@ -227,28 +230,29 @@ def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, des
     return ids
 
 
-def _small_page(conn: sa.Connection, query: DeviceQuery, ids: list[int], key: str, descending: bool
-                ) -> list[int]:
-    """Every match (``ids``) ordered here by its sort value (few matches: cheaper than a walk)."""
-    values: dict[int, Any] = {}
-    for batch in (ids[i:i + 2000] for i in range(0, len(ids), 2000)):
-        if key in SORT_COLUMNS:
-            stmt: sa.Select[Any] = sa.select(t.devices.c.id, SORT_COLUMNS[key]).where(t.devices.c.id.in_(batch))
-        elif key == "ip":
-            ips = t.device_ips.c
-            stmt = (sa.select(ips.device_id, sa.func.min(ips.ip_hex)).where(ips.device_id.in_(batch))
-                    .group_by(ips.device_id))
-        else:
-            attrs = t.attributes.c
-            stmt = sa.select(attrs.device_id, attrs.value).where(attrs.name == key, attrs.device_id.in_(batch))
-        values.update({int(i): v for i, v in conn.execute(stmt)})
-    present = sorted((values[i], i) for i in ids if values.get(i) is not None)
-    missing = sorted(i for i in ids if values.get(i) is None)
-    ordered = [i for _, i in present] + missing
-    if descending:
-        ordered.reverse()
-    end = None if query.limit is None else query.offset + query.limit
-    return ordered[query.offset:end]
+def _small_page(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnElement[bool]], key: str,
+                descending: bool) -> list[int]:
+    """A page of a filter with few matches, sorted in one statement that starts from the filter.
+
+    The order keys are expressions no index provides (``value IS NULL`` first), so the planner filters,
+    then sorts the few matches, instead of walking a sort index past every non-matching device.
+    """
+    d = t.devices.c
+    stmt = sa.select(d.id).where(*where)
+    if key in SORT_COLUMNS:
+        value: sa.ColumnElement[Any] = SORT_COLUMNS[key]
+    elif key == "ip":
+        value = sa.select(sa.func.min(t.device_ips.c.ip_hex)).where(
+            t.device_ips.c.device_id == d.id).scalar_subquery()
+    else:
+        s = t.attributes.alias("sort_attr")
+        stmt = stmt.outerjoin(s, sa.and_(s.c.device_id == d.id, s.c.name == key))
+        value = s.c.value
+    keys = (value.is_(None), value, d.id)
+    stmt = stmt.order_by(*(k.desc() if descending else k.asc() for k in keys)).offset(query.offset)
+    if query.limit is not None:
+        stmt = stmt.limit(query.limit)
+    return [int(i) for i in conn.execute(stmt).scalars()]
 
 
 def _column_page(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnElement[bool]], key: str,
@@ -267,19 +271,40 @@ def _column_page(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnE
     return [int(i) for i in conn.execute(stmt).scalars()]
 
 
+def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, matches: int) -> list[int] | None:
+    """The page from the first ``WALK_BUDGET`` entries of the sort index, or None when they do not hold
+    it (then the matches are sorted instead). Bounded work whether or not the matches cluster."""
+    if query.limit is None:
+        return None
+    newest = int(conn.execute(sa.select(sa.func.max(t.devices.c.id))).scalar() or 0)  # about the device count
+    if (query.offset + query.limit) * newest > matches * WALK_BUDGET // 2:
+        return None  # evenly spread, the matches would not fill the page within the window
+    a = t.attributes.c
+    window = (sa.select(a.device_id, a.value).where(a.name == attribute).order_by(a.value, a.device_id)
+              .limit(WALK_BUDGET).subquery("window"))
+    stmt = (sa.select(window.c.device_id).where(*conditions(query, conn, window.c.device_id))
+            .order_by(window.c.value, window.c.device_id).offset(query.offset).limit(query.limit))
+    ids = [int(i) for i in conn.execute(stmt).scalars()]
+    return ids if len(ids) == query.limit else None
+
+
 def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
     """The total matching (capped by ``query.count_cap``) and the ids of one page, in the requested order.
 
-    A filtered list first fetches up to ``SMALL_SET + 1`` matching ids: when that is all of them, they
-    are the total and are sorted here; otherwise the sort index is walked with the filters applied.
+    A filtered list first counts up to ``SMALL_SET + 1`` matches: when that is all of them, the page is
+    looked for in the first ``WALK_BUDGET`` entries of the sort index and otherwise sorted from the
+    filter; a filter with more matches walks the whole sort index (they are dense: the page comes soon).
     """
     key, descending = _sort_key(query.sort)
     where = conditions(query, conn)
     exact: int | None = None
     if where:
-        ids = [int(i) for i in conn.execute(sa.select(t.devices.c.id).where(*where).limit(SMALL_SET + 1)).scalars()]
-        if len(ids) <= SMALL_SET:
-            return len(ids), _small_page(conn, query, ids, key, descending) if query.limit != 0 else []
+        total = _count(conn, where, SMALL_SET)
+        if total == 0 or query.limit == 0:
+            return total, []
+        if total <= SMALL_SET:
+            walked = _window_walk(conn, query, key, total) if key in SORTABLE_ATTRIBUTES and not descending else None
+            return total, walked if walked is not None else _small_page(conn, query, where, key, descending)
         total = _count(conn, where, query.count_cap)
         exact = total if query.count_cap is None or total <= query.count_cap else None
     else:
@@ -288,7 +313,8 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
         return total, []
     if key in SORTABLE_ATTRIBUTES:
         return total, _attribute_walk(conn, query, key, descending, exact)
-    return total, _column_page(conn, query, where, key, descending)
+    walk = conditions(query, conn, t.devices.c.id + 0) if where else []  # walk the sort index, filter on the way
+    return total, _column_page(conn, query, walk, key, descending)
 
 
 def _scoped(departments: tuple[str, ...] | None, id_column: sa.ColumnElement[Any] = t.devices.c.id

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from wardwatch import __version__
+from wardwatch.web.auth.oidc import OidcSettings
 from wardwatch.web.auth.store import AccessStore
 from wardwatch.web.security import LoginThrottle
 
@@ -30,11 +31,12 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def create_app(database_url: str, *, secret_key: str | None = None, https_only: bool = False,
-               services: Any = None) -> FastAPI:
+               services: Any = None, oidc: OidcSettings | None = None) -> FastAPI:
     """Build the application on the inventory at ``database_url``.
 
     ``secret_key`` signs session cookies (a random one per process when not given: sessions then end on
-    restart). ``services`` lets tests or the demo pass a prepared :class:`WebServices`.
+    restart). ``services`` lets tests or the demo pass a prepared :class:`WebServices`. ``oidc`` (the
+    ``[oidc]`` settings, ``web.auth.oidc.oidc_from_settings``) adds "Sign in with ..." to the login page.
     """
     from wardwatch.web.services import WebServices
 
@@ -44,6 +46,7 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
     app.state.access = AccessStore(app.state.services.engine)
     app.state.access.create_schema()
     app.state.throttle = LoginThrottle()
+    app.state.oidc = None
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
     app.state.templates = Jinja2Templates(env=env)
     app.add_middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
@@ -81,4 +84,8 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
 
     for router in (incidents.router, incidents.api, feeds.router, feeds.api):
         app.include_router(router)
+    if oidc is not None:
+        from wardwatch.web.routes import oidc as oidc_routes
+
+        oidc_routes.install(app, oidc)
     return app

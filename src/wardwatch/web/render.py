@@ -40,8 +40,11 @@ def page(request: Request, template: str, user: User | None, status_code: int = 
          ) -> HTMLResponse:
     """Render ``template`` with the common context (user, CSRF token, navigation)."""
     templates = request.app.state.templates
+    oidc = getattr(request.app.state, "oidc", None)
+    common = {"user": user, "csrf": csrf_token(request), "extra_nav": nav_for(user),
+              "oidc_name": oidc.display_name if oidc is not None else None}
     response: HTMLResponse = templates.TemplateResponse(
-        request, template, {"user": user, "csrf": csrf_token(request), "extra_nav": nav_for(user), **context},
+        request, template, {**common, **context},
         status_code=status_code,
     )
     return response

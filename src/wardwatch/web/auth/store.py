@@ -79,6 +79,36 @@ class AccessStore:
             self._audit(conn, actor, "user.add", username, {"role": role.value, "departments": list(depts)})
         return User(int(user_id), username, role, depts)
 
+    def sign_in_oidc(self, subject: str, username: str, role: Role, departments: Sequence[str]) -> User:
+        """The user of an OIDC ``subject`` (created on first sign-in), with the role and departments of
+        this sign-in's claims; audited. A local account of the same name is never taken over: the new
+        user gets a free name (``name-2`` ...) instead."""
+        depts = tuple(sorted({d for d in departments if d}))
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(t.users).where(t.users.c.oidc_subject == subject)).first()
+            if row is None:
+                name, n = username, 1
+                while conn.execute(sa.select(t.users.c.id).where(t.users.c.username == name)).first():
+                    n += 1
+                    name = f"{username[:120]}-{n}"
+                user_id = int(conn.execute(t.users.insert().values(
+                    username=name, role=role.value, disabled=False, created_at=time.time(), password_hash=None,
+                    oidc_subject=subject)).inserted_primary_key[0])  # type: ignore[index]
+                self._audit(conn, "oidc", "user.add", name, {"role": role.value, "departments": list(depts),
+                                                             "subject": subject})
+            else:
+                user_id = int(row.id)
+                old = conn.execute(sa.select(t.user_departments.c.department)
+                                   .where(t.user_departments.c.user_id == user_id)).scalars().all()
+                if row.role != role.value or tuple(sorted(old)) != depts:
+                    conn.execute(t.users.update().where(t.users.c.id == user_id).values(role=role.value))
+                    self._audit(conn, "oidc", "user.update", row.username,
+                                {"role": role.value, "departments": list(depts)})
+            conn.execute(t.user_departments.delete().where(t.user_departments.c.user_id == user_id))
+            if depts:
+                conn.execute(t.user_departments.insert(), [{"user_id": user_id, "department": d} for d in depts])
+        return self.get_user(user_id)
+
     def set_password(self, username: str, password: str, actor: str) -> None:
         """Replace a user's password."""
         if len(password) < MIN_PASSWORD_LENGTH:
