@@ -27,6 +27,7 @@ from tests.detect.scenes import (
     normal_day,
 )
 from wardwatch.detect.engine import DetectionEngine, detect_capture, read_capture
+from tests.detect.scenes import MACS
 from wardwatch.detect.indicators import Indicator, IndicatorSet
 from wardwatch.detect.interface import REGISTRY, DetectionContext, rules
 from wardwatch.domain.alert import Alert
@@ -38,7 +39,9 @@ HTTP_BASIC = b"GET /status HTTP/1.1\r\nHost: engine\r\nAuthorization: Basic dXNl
 
 
 def _key(ip: str) -> str:
-    return f"ip:local/{ip}"
+    """The device a host of the scene becomes: its MAC, since each host sends from one local address only
+    (the flow table's ownership proof, ``net.owned_ip``)."""
+    return f"mac:{MACS[ip]}"
 
 
 # rule id → (what to add to the normal day, a device the alert must name)

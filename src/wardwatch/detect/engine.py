@@ -40,7 +40,7 @@ class DetectionEngine:
                     found[alert.dedup_key] = alert
                 else:
                     earliest = seen if seen.ts <= alert.ts else alert
-                    found[alert.dedup_key] = replace(earliest, count=seen.count + 1,
+                    found[alert.dedup_key] = replace(earliest, count=seen.count + alert.count,
                                                      last_seen=max(seen.ts, alert.ts, seen.last_seen or 0))
         return sorted(found.values(), key=lambda a: (a.ts, a.rule, a.dedup_key))
 

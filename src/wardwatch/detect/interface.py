@@ -69,9 +69,9 @@ class DetectionRule:
         raise NotImplementedError
 
     def alert(self, ctx: DetectionContext, *, title: str, devices: Iterable[str], evidence: Iterable[str],
-              key: str, ts: float, severity: Severity | None = None, **details: object) -> Alert:
-        """An alert of this rule (dedup key prefixed with the rule id)."""
-        return Alert(rule=self.id, severity=severity or self.severity, title=title[:300],
+              key: str, ts: float, severity: Severity | None = None, count: int = 1, **details: object) -> Alert:
+        """An alert of this rule (dedup key prefixed with the rule id); ``count`` sightings behind it."""
+        return Alert(rule=self.id, severity=severity or self.severity, title=title[:300], count=max(count, 1),
                      devices=tuple(dict.fromkeys(devices)), evidence=tuple(e[:300] for e in evidence),
                      dedup_key=f"{self.id}:{key}"[:300], ts=ts, capture_ref=ctx.capture_ref, details=dict(details))
 

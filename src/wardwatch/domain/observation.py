@@ -51,6 +51,8 @@ class Observation:
     confidence: float | None = None
     peer_ip: str | None = None
     source: str = "packet"
+    #: How many sightings this observation stands for (a sensor may fold repeats of the same fact).
+    count: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (used by the bus and by golden tests)."""

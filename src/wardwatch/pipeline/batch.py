@@ -131,6 +131,8 @@ def _observation(data: Any) -> Observation:
     obs = Observation.from_dict(data)
     if not isinstance(obs.kind, str) or not isinstance(obs.value, str) or not isinstance(obs.ts, int | float):
         raise BatchError("bad observation field types")
+    if not isinstance(obs.count, int) or isinstance(obs.count, bool) or not 0 <= obs.count <= 1 << 40:
+        raise BatchError("bad observation count")
     return obs
 
 

@@ -31,7 +31,7 @@ class _UnknownIdentity(DetectionRule):
                              devices=(device, *([peer] if peer else [])),
                              evidence=(obs.excerpt or f"{obs.kind}={obs.value}",
                                        f"known: {', '.join(sorted(known)[:10]) or 'none'}"),
-                             key=f"{device}:{obs.value}", ts=obs.ts, value=obs.value)
+                             key=f"{device}:{obs.value}", ts=obs.ts, count=obs.count, value=obs.value)
 
 
 @register

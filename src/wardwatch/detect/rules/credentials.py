@@ -42,4 +42,4 @@ class CleartextCredentials(DetectionRule):
             yield self.alert(ctx, title=f"cleartext credentials: {protocol} by {device}",
                              devices=(device, *([peer] if peer else [])),
                              evidence=(what, f"{obs.kind} seen {obs.excerpt}".strip()[:200]),
-                             key=f"{device}:{obs.kind}", ts=obs.ts, protocol=protocol)
+                             key=f"{device}:{obs.kind}", ts=obs.ts, count=obs.count, protocol=protocol)

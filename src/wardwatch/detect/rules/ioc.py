@@ -51,4 +51,5 @@ class IocMatch(DetectionRule):
             yield self.alert(ctx, title=f"indicator match: {device} {obs.kind} {obs.value}", devices=(device,),
                              evidence=(f"{obs.kind}={obs.value}", f"indicator {found.kind} {found.value} "
                                        f"({found.source}) {found.description}"),
-                             key=f"{device}:{found.kind}:{found.value}", ts=obs.ts, indicator=found.value)
+                             key=f"{device}:{found.kind}:{found.value}", ts=obs.ts, count=obs.count,
+                             indicator=found.value)
