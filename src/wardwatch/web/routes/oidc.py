@@ -15,6 +15,7 @@ from typing import Any
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError  # Authlib's JOSE layer: bad signature, wrong nonce/iss/aud, expired
 
 from wardwatch.web.auth.oidc import OidcRefused, OidcSettings, map_claims
 from wardwatch.web.render import page
@@ -63,7 +64,7 @@ async def oidc_callback(request: Request) -> Response:
         if not claims:  # no ID token, or no nonce in our state: not an OpenID Connect answer
             raise OidcRefused("the provider sent no verifiable ID token")
         identity = map_claims(request.app.state.oidc, claims)
-    except (OAuthError, OidcRefused, ValueError) as exc:
+    except (OAuthError, JoseError, OidcRefused, ValueError) as exc:
         reason = getattr(exc, "description", None) or getattr(exc, "error", None) or str(exc)
         access.audit("oidc", "login.oidc.refused", client_addr, {"reason": str(reason)[:200]})
         message = str(exc) if isinstance(exc, OidcRefused) else "Single sign-on failed; please try again."
