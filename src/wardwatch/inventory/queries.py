@@ -304,7 +304,8 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
             return total, []
         if total <= SMALL_SET:
             walked = _window_walk(conn, query, key, total) if key in SORTABLE_ATTRIBUTES and not descending else None
-            return total, walked if walked is not None else _small_page(conn, query, where, key, descending)
+            page = walked if walked is not None else _small_page(conn, query, where, key, descending)
+            return (total if query.count_cap is None else min(total, query.count_cap + 1)), page
         total = _count(conn, where, query.count_cap)
         exact = total if query.count_cap is None or total <= query.count_cap else None
     else:
