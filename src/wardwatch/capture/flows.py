@@ -20,10 +20,9 @@ import numpy.typing as npt
 
 from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_FRAGMENT, KIND_IP, KIND_L2, KIND_NONIP, REASONS, PacketBatch
-from wardwatch.capture.flowstate import Endpoints, FlowColumns, Namer
-from wardwatch.capture.reassembly import StreamBuffers
+from wardwatch.capture.delivery import Delivery
+from wardwatch.capture.flowstate import FlowColumns
 from wardwatch.capture.sink import PayloadSink
-from wardwatch.dissect.interface import FlowContext
 from wardwatch.domain.flow import PROTO_L2, PROTO_TCP, PROTO_UDP, FlowRecord
 
 I64 = npt.NDArray[np.int64]
@@ -57,9 +56,8 @@ class FlowTable:
         self.stats = stats or CaptureStats()
         self.fc = FlowColumns()
         self.index: dict[int, int] = {}
-        self.streams: dict[int, StreamBuffers] = {}
-        self.ctx: dict[int, Endpoints] = {}
-        self.namer = Namer()
+        self.delivery = Delivery(sink, self.fc, sensor=sensor, config=self.cfg, stats=self.stats)
+        self.namer = self.delivery.namer
         self.now = 0.0
         self._seed = np.uint64(0)
 
@@ -199,11 +197,11 @@ class FlowTable:
         after = cf_end - cf[np.maximum(lastsyn, 0)]
         fc.since_syn[seg_fid] = np.where(lastsyn >= 0, after, np.where(cont, fc.since_syn[seg_fid], 0) + nfin)
         interest, rel = self._interest(pb, src, seg, sfirst, fid, d, tcp, proto_s, flags)
-        self._deliver(pb, buf, src, fid, d, interest, rel, ts)
+        self.delivery.deliver(pb, buf, src, fid, d, interest, rel, ts)
         touched = seg_fid[~fc.done[seg_fid]]
         ended = touched[fc.rst[touched] | (fc.fin_a[touched] & fc.fin_b[touched])]
         for f in ended.tolist():
-            self._emit(f)
+            self.delivery.emit(f)
         return self._finish(np.asarray(superseded, dtype=np.int64))
 
     def _create(self, new: I64, sfirst: I64, order: I64, locals_: tuple[Any, ...]) -> I64:
@@ -267,73 +265,6 @@ class FlowTable:
                     fc.ucnt[f, dd] += np.add.reduceat(m.astype(np.int64), sfirst)[segs]
         return interest, rel
 
-    def _deliver(
-        self, pb: PacketBatch, buf: Any, src: I64, fid: I64, d: I64, interest: Any, rel: I64, ts: Any
-    ) -> None:
-        idx = np.flatnonzero(interest)
-        if idx.shape[0] == 0:
-            return
-        idx = idx[np.argsort(src[idx], kind="stable")]  # capture order
-        rel = rel[idx]
-        s = src[idx]
-        rows = zip(fid[idx].tolist(), d[idx].tolist(), pb.poff[s].tolist(), pb.plen[s].tolist(),
-                   rel.tolist(), ts[idx].tolist(), pb.proto[s].tolist(), pb.kind[s].tolist(),
-                   pb.sport[s].tolist(), pb.cut[s].tolist(), strict=True)
-        budget = self.cfg.tcp_budget
-        full, done = self.fc.full, self.fc.done
-        self._name(fid[idx])
-        ctxs, sensor, sink, stats = self.ctx, self.sensor, self.sink, self.stats
-        for f, dd, off, n, r, t, proto, kind, ftype, cut in rows:
-            if proto == PROTO_TCP:
-                if done[f]:
-                    continue
-                sb = self.streams.get(f)
-                if sb is None:
-                    sb = self.streams[f] = StreamBuffers(budget)
-                db = sb.dirs[dd]
-                db.add(r, buf[off : off + n])
-                if len(db.data) >= budget:
-                    full[f, dd] = True
-                    if full[f, 1 - dd]:
-                        self._emit(f)
-                continue
-            cip, sip, cport, sport, cmac, smac, fproto, v = ctxs[f]
-            if dd == 0:
-                ctx = FlowContext(t, sensor, fproto, cmac, smac, cip, sip, cport, sport, v, cut)
-            else:
-                ctx = FlowContext(t, sensor, fproto, smac, cmac, sip, cip, sport, cport, v, cut)
-            if kind == KIND_L2:
-                stats.frames += 1
-                sink.frame(ctx, (ftype & 0xFFFF).to_bytes(2, "big") + bytes(buf[off : off + n]))
-            else:
-                stats.datagrams += 1
-                sink.datagram(ctx, bytes(buf[off : off + n]))
-
-    def _name(self, fids: I64) -> None:
-        """Make sure the endpoint strings of these flows are cached."""
-        u = np.unique(fids)
-        missing = u[[f not in self.ctx for f in u.tolist()]] if u.shape[0] else u
-        if missing.shape[0]:
-            self.ctx.update(zip(missing.tolist(), self.namer.endpoints(self.fc, missing), strict=True))
-
-    def _emit(self, fid: int) -> None:
-        """Deliver the stream of a TCP flow once (if it carried payload) and stop collecting."""
-        self.fc.done[fid] = True
-        sb = self.streams.pop(fid, None)
-        if sb is None:
-            return
-        client, server = sb.dirs
-        if not client.data and not server.data:
-            return
-        if fid not in self.ctx:
-            self._name(np.array([fid], dtype=np.int64))
-        cip, sip, cport, sport, cmac, smac, proto, v = self.ctx[fid]
-        cut = client.truncated or server.truncated
-        ts = float(self.fc.first[fid])
-        ctx = FlowContext(ts, self.sensor, proto, cmac, smac, cip, sip, cport, sport, v, cut)
-        self.stats.streams += 1
-        self.sink.stream(ctx, client.result(), server.result())
-
     def _finish(self, ids: I64) -> list[FlowRecord]:
         """End flows: emit pending streams, build records, free their slots."""
         fc = self.fc
@@ -343,16 +274,16 @@ class FlowTable:
         ids = np.unique(ids)
         pending = ids[~fc.done[ids] & (fc.proto[ids] == PROTO_TCP) & ~fc.l2[ids]]
         for f in pending.tolist():
-            self._emit(f)
+            self.delivery.emit(f)
         out = self.namer.records(fc, ids, self.sensor)
         fc.active[ids] = False
         fc.done[ids] = True
-        index, ctx, streams = self.index, self.ctx, self.streams
-        for f, h in zip(ids.tolist(), fc.hash[ids].tolist(), strict=True):
+        index = self.index
+        id_list = ids.tolist()
+        for f, h in zip(id_list, fc.hash[ids].tolist(), strict=True):
             if index.get(h) == f:
                 del index[h]
-            ctx.pop(f, None)
-            streams.pop(f, None)
+        self.delivery.forget(id_list)
         return out
 
     def _sweep(self) -> list[FlowRecord]:
@@ -380,5 +311,4 @@ class FlowTable:
         old = self.fc.compact()
         remap = {int(o): i for i, o in enumerate(old.tolist())}
         self.index = {h: remap[f] for h, f in self.index.items() if f in remap}
-        self.streams = {remap[f]: s for f, s in self.streams.items() if f in remap}
-        self.ctx = {remap[f]: c for f, c in self.ctx.items() if f in remap}
+        self.delivery.remap(remap)

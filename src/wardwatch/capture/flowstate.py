@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from wardwatch.capture.sink import Endpoints
 from wardwatch.domain.flow import PROTO_L2, FlowRecord
 
 V4_PREFIX = 0x0000FFFF
@@ -106,8 +107,6 @@ def mac_text(mac: int) -> str | None:
     return None if mac < 0 else mac.to_bytes(6, "big").hex(":")
 
 
-#: (client ip, server ip, client port, server port, client mac, server mac, proto, vlan)
-Endpoints = tuple[str | None, str | None, int, int, str | None, str | None, int, int | None]
 
 
 class Namer:

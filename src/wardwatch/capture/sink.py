@@ -13,14 +13,136 @@ The integrator wires a :class:`PayloadSink` to the dissector registry. Three cal
   length), then the rest of the frame (LLDP: the TLVs; CDP: the 8-byte LLC/SNAP header
   ``aa aa 03 00 00 0c 20 00``, then the CDP PDU). VLAN tags are removed. ``ctx.dst_port`` is the
   ethertype (0x2000 for CDP).
+
+A sink that also has a ``datagram_batch(batch)`` method (:class:`BatchSink`) receives the UDP datagrams as
+:class:`DatagramBatch` columns instead of one ``datagram`` call each: no context object, no payload copy
+is made for a datagram the sink does not look at. Each datagram names its flow's :class:`FlowSlot`,
+which carries the flow's two contexts and a ``state`` attribute the sink may use to remember per-flow
+decisions (the dissector chosen for the flow) until the flow ends. Sink calls stay in capture order
+across the three shapes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol
 
 from wardwatch.dissect.interface import FlowContext
+
+__all__ = [
+    "BatchSink",
+    "CollectingSink",
+    "DatagramBatch",
+    "Endpoints",
+    "FlowSlot",
+    "NullSink",
+    "PayloadSink",
+    "timed_context",
+]
+
+
+def _slot_setters() -> tuple[Any, ...] | None:
+    """The slot descriptors of FlowContext in field order, or None when it has no slots."""
+    names = [f.name for f in fields(FlowContext)]
+    setters = [getattr(FlowContext.__dict__.get(name), "__set__", None) for name in names]
+    if names[0] != "ts" or names[-1] != "truncated" or any(s is None for s in setters):
+        return None
+    return tuple(setters)
+
+
+_SETTERS = _slot_setters()
+
+
+def timed_context(base: FlowContext, ts: float, truncated: bool) -> FlowContext:
+    """``base`` with another time and truncation flag (equal to ``dataclasses.replace``, without its cost).
+
+    FlowContext is a frozen slotted dataclass; a fresh instance is filled through its slot descriptors,
+    which skips the frozen ``__setattr__`` guard of ``__init__`` (about twice as fast per datagram).
+    """
+    if _SETTERS is None:
+        return FlowContext(ts, base.sensor, base.proto, base.src_mac, base.dst_mac, base.src_ip, base.dst_ip,
+                           base.src_port, base.dst_port, base.vlan, truncated)
+    s_ts, s_sensor, s_proto, s_smac, s_dmac, s_sip, s_dip, s_sport, s_dport, s_vlan, s_trunc = _SETTERS
+    ctx = object.__new__(FlowContext)
+    s_ts(ctx, ts)
+    s_sensor(ctx, base.sensor)
+    s_proto(ctx, base.proto)
+    s_smac(ctx, base.src_mac)
+    s_dmac(ctx, base.dst_mac)
+    s_sip(ctx, base.src_ip)
+    s_dip(ctx, base.dst_ip)
+    s_sport(ctx, base.src_port)
+    s_dport(ctx, base.dst_port)
+    s_vlan(ctx, base.vlan)
+    s_trunc(ctx, truncated)
+    return ctx
+
+
+#: A flow's endpoints, client (originator) first: (client ip, server ip, client port, server port,
+#: client mac, server mac, proto, vlan).
+Endpoints = tuple[str | None, str | None, int, int, str | None, str | None, int, int | None]
+
+
+class FlowSlot:
+    """One flow as a sink sees it: a context per direction, and ``state`` for the sink's own use.
+
+    :meth:`base` is the context of one direction (0 = from the originator (client) to the responder,
+    1 = the reverse) at the time of the flow's first packet; :meth:`context` the same at a packet's own
+    time. The slot lives as long as the flow; ``state`` starts as ``None`` and is dropped with it.
+    """
+
+    __slots__ = ("_bases", "ends", "first", "sensor", "state")
+
+    def __init__(self, ends: Endpoints, first: float, sensor: str) -> None:
+        self.ends = ends
+        self.first = first
+        self.sensor = sensor
+        self._bases: list[FlowContext | None] = [None, None]
+        self.state: Any = None
+
+    def base(self, direction: int) -> FlowContext:
+        """The context of one direction at the flow's first time (built once, on first use)."""
+        ctx = self._bases[direction]
+        if ctx is None:
+            cip, sip, cport, sport, cmac, smac, proto, vlan = self.ends
+            if direction == 0:
+                ctx = FlowContext(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport, vlan)
+            else:
+                ctx = FlowContext(self.first, self.sensor, proto, smac, cmac, sip, cip, sport, cport, vlan)
+            self._bases[direction] = ctx
+        return ctx
+
+    def context(self, direction: int, ts: float, truncated: bool = False) -> FlowContext:
+        """The context of one packet of this flow: sender side by ``direction`` (0 = originator)."""
+        return timed_context(self.base(direction), ts, truncated)
+
+
+@dataclass(slots=True)
+class DatagramBatch:
+    """Consecutive UDP datagrams (capture order) as parallel columns; payloads stay in ``buf``.
+
+    Datagram ``i`` is ``buf[offset[i] : offset[i] + length[i]]``, sent at ``ts[i]`` in ``direction[i]``
+    (0 = by the flow's originator) of the flow ``flows[i]``; ``truncated[i]`` says the snap length cut it.
+    """
+
+    buf: Any
+    flows: list[FlowSlot]
+    direction: list[int]
+    offset: list[int]
+    length: list[int]
+    ts: list[float]
+    truncated: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.flows)
+
+    def __iter__(self) -> Iterator[tuple[FlowContext, bytes]]:
+        """Each datagram as (context, payload), the shape of :meth:`PayloadSink.datagram`."""
+        buf = self.buf
+        for slot, d, off, n, ts, cut in zip(self.flows, self.direction, self.offset, self.length, self.ts,
+                                            self.truncated, strict=True):
+            yield slot.context(d, ts, cut), bytes(buf[off : off + n])
 
 
 class PayloadSink(Protocol):
@@ -39,11 +161,22 @@ class PayloadSink(Protocol):
         ...
 
 
+class BatchSink(PayloadSink, Protocol):
+    """A sink that takes UDP datagrams a batch at a time (the flow table prefers this when offered)."""
+
+    def datagram_batch(self, batch: DatagramBatch) -> None:
+        """Consecutive datagrams, in capture order."""
+        ...
+
+
 class NullSink:
     """Discards everything (flow accounting only)."""
 
     def datagram(self, ctx: FlowContext, payload: bytes) -> None:
         """Ignore a datagram."""
+
+    def datagram_batch(self, batch: DatagramBatch) -> None:
+        """Ignore a batch of datagrams (nothing is copied or built for them)."""
 
     def stream(self, ctx: FlowContext, client: bytes, server: bytes) -> None:
         """Ignore a stream."""

@@ -83,21 +83,33 @@ class DnsDissector:
         counts = [int.from_bytes(data[i : i + 2], "big") for i in range(4, 12, 2)]
         return 0 < sum(counts) <= dnsmsg.MAX_RECORDS
 
+    def wants(self, data: bytes, ctx: FlowContext) -> bool:
+        """False for a unicast DNS response, which :meth:`dissect` skips (the registry's pre-filter)."""
+        return self._is_mdns(ctx) or len(data) <= 2 or not data[2] & 0x80
+
     @staticmethod
     def _is_mdns(ctx: FlowContext) -> bool:
         return MDNS_PORT in (ctx.src_port, ctx.dst_port) or ctx.dst_ip in MDNS_GROUPS
 
     def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
         """Yield the facts of one DNS or mDNS message."""
-        if not self._is_mdns(ctx) and len(client) > 2 and client[2] & 0x80:
-            # A unicast DNS response (QR set, RFC 1035 §4.1.1) teaches nothing about its client that the
-            # query did not: skip its parse, the costliest work on a resolver's busy flows.
-            return
+        mdns = self._is_mdns(ctx)
+        if not mdns:
+            if len(client) > 2 and client[2] & 0x80:
+                # A unicast DNS response (QR set, RFC 1035 §4.1.1) teaches nothing about its client that
+                # the query did not: skip its parse, the costliest work on a resolver's busy flows.
+                return
+            labels = dnsmsg.plain_query_name(client)
+            if labels is not None:  # one question, nothing else: the common query, read directly
+                name = name_text(labels)
+                if name:
+                    yield ctx.observation("dns.query", name, excerpt=f"dns.query {name}")
+                return
         msg = dnsmsg.parse_message(client)
         if msg.opcode != 0:
             return
         facts: dict[tuple[str, str], str] = {}
-        if self._is_mdns(ctx):
+        if mdns:
             self._mdns(msg, facts)
         elif not msg.is_response:
             for question in msg.questions:

@@ -3,12 +3,22 @@
 Selection follows ARCHITECTURE.md: content signature first (every dissector of the right shape is asked
 :meth:`Dissector.detect`), well-known port second. Built-in dissectors register through the same entry
 points as outside plugins (pyproject.toml), so a plugin is a first-class citizen.
+
+On the hot path the choice is made once per flow direction (:meth:`Registry.plan`, kept by the caller)
+rather than for every datagram: a choice made by a content signature holds for the rest of that
+direction; a choice that fell back to the port (or found nothing) is made again for the next bytes.
+
+Optional extension of the :class:`~wardwatch.dissect.interface.Dissector` protocol: a dissector may have
+``wants(data, ctx) -> bool``, a cheap look at the first bytes that returns ``False`` only when
+``dissect(ctx, data, b"")`` would yield nothing and raise nothing, whatever ``ctx.ts`` and
+``ctx.truncated`` are. The registry then skips building a context for such bytes and counts them as
+parsed (see :meth:`Registry.quiet`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -31,6 +41,20 @@ class DissectStats:
     def count(self, table: dict[str, int], name: str) -> None:
         """Add one to ``table[name]``."""
         table[name] = table.get(name, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The dissectors chosen for one flow direction.
+
+    ``settled`` is true when a content signature chose them: later bytes of the same direction go to the
+    same dissectors without asking again. ``wants`` holds the dissectors' ``wants`` pre-filters when every
+    one of them has one (else it is empty).
+    """
+
+    dissectors: tuple[Dissector, ...]
+    settled: bool
+    wants: tuple[Callable[[bytes, FlowContext], bool], ...] = ()
 
 
 class Registry:
@@ -75,13 +99,38 @@ class Registry:
         instead of twenty). Otherwise every dissector of the shape is asked (DICOM on any port, HL7 on
         any port ...); when none recognises the content, the port's dissectors get the bytes anyway.
         """
+        return list(self.plan(shape, data, ctx).dissectors)
+
+    def plan(self, shape: InputShape, data: bytes, ctx: FlowContext) -> Plan:
+        """:meth:`select` as a :class:`Plan` a caller may keep for the rest of the flow direction."""
         by_port = self._port_candidates(shape, ctx)
         if by_port:
             matched = [d for d in by_port if _safe_detect(d, data, ctx)]
             if matched:
-                return matched
+                return _plan(matched, True)
         matched = [d for d in self._by_shape[shape] if d not in by_port and _safe_detect(d, data, ctx)]
-        return matched or list(by_port)
+        if matched:
+            return _plan(matched, True)
+        return _plan(by_port, False)
+
+    def quiet(self, plan: Plan, data: bytes, ctx: FlowContext) -> bool:
+        """True when every dissector of the plan says (``wants``) these bytes would yield nothing.
+
+        Such bytes are counted as parsed by each of them, as :meth:`run` would; ``ctx`` may carry any time.
+        """
+        if not plan.wants:
+            return False
+        for wants in plan.wants:
+            try:
+                if wants(data, ctx):
+                    return False
+            except Exception:  # a buggy pre-filter only costs its speed-up
+                log.exception("a dissector's wants() raised")
+                return False
+        parsed = self.stats.parsed
+        for dissector in plan.dissectors:
+            parsed[dissector.name] = parsed.get(dissector.name, 0) + 1
+        return True
 
     def _port_candidates(self, shape: InputShape, ctx: FlowContext) -> list[Dissector]:
         key = (shape, ctx.dst_port, ctx.src_port)
@@ -101,19 +150,41 @@ class Registry:
         A :class:`ParseError` is counted per dissector and the next candidate is tried; it never
         propagates, because one hostile flow must not stop the capture.
         """
+        app, out, _refused = self.run(self.plan(shape, client or server, ctx), ctx, client, server)
+        return app, out
+
+    def run(
+        self, plan: Plan, ctx: FlowContext, client: bytes, server: bytes = b""
+    ) -> tuple[str | None, list[Observation], tuple[int, ...]]:
+        """:meth:`dissect` with a plan already made; also returns which of the plan's dissectors refused."""
         app: str | None = None
         out: list[Observation] = []
-        for dissector in self.select(shape, client or server, ctx):
+        refused: tuple[int, ...] = ()
+        stats = self.stats
+        for n, dissector in enumerate(plan.dissectors):
             try:
                 found = list(dissector.dissect(ctx, client, server))
             except ParseError as exc:
-                self.stats.count(self.stats.errors, dissector.name)
+                stats.count(stats.errors, dissector.name)
+                refused += (n,)
                 log.debug("%s refused a flow: %s", dissector.name, exc)
                 continue
-            self.stats.count(self.stats.parsed, dissector.name)
+            stats.count(stats.parsed, dissector.name)
             app = app or dissector.name
             out.extend(found)
-        return app, out
+        return app, out, refused
+
+    def recount(self, plan: Plan, refused: tuple[int, ...]) -> None:
+        """Count a run again without running it (the caller replays a result it kept)."""
+        stats = self.stats
+        for n, dissector in enumerate(plan.dissectors):
+            stats.count(stats.errors if n in refused else stats.parsed, dissector.name)
+
+
+def _plan(dissectors: list[Dissector], settled: bool) -> Plan:
+    wants = [getattr(d, "wants", None) for d in dissectors]
+    usable = bool(wants) and all(callable(w) for w in wants)
+    return Plan(tuple(dissectors), settled, tuple(w for w in wants if callable(w)) if usable else ())
 
 
 def _safe_detect(dissector: Dissector, data: bytes, ctx: FlowContext) -> bool:

@@ -150,9 +150,11 @@ class DissectingSink:
             fact = obs.identity()
             entry = facts.get(fact)
             if entry is None:  # drained since: the fact starts again, as a fresh dissection would give it
-                facts[fact] = [replace(obs, ts=at) if timed else obs, float(at)]
-            elif at > entry[1]:  # type: ignore[operator]
-                entry[1] = float(at)
+                facts[fact] = [replace(obs, ts=at) if timed else obs, float(at), obs.count]
+            else:
+                entry[2] += obs.count  # type: ignore[operator]
+                if at > entry[1]:  # type: ignore[operator]
+                    entry[1] = float(at)
 
     def stream(self, ctx: FlowContext, client: bytes, server: bytes) -> None:
         """The first bytes of both directions of one TCP connection."""

@@ -8,10 +8,12 @@ trusted beyond what the bytes hold.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from wardwatch.dissect._wire.reader import Reader
 from wardwatch.dissect._wire.text import clean
+from wardwatch.domain.observation import MAX_VALUE
 from wardwatch.errors import ParseError
 
 MAX_JUMPS = 32
@@ -109,29 +111,68 @@ def name_text(labels: tuple[bytes, ...]) -> str:
 
     Blanks are kept: an instance name may begin with a space, and it is part of the name.
     """
+    joined = b".".join(labels)
+    if joined.isascii():  # the common case: printable ASCII needs neither replacement nor cleaning
+        text = joined.decode("ascii")
+        if text.isprintable():  # for ASCII: no C0 control and no DEL
+            return text[:MAX_VALUE]
     return clean(".".join(label.decode("utf-8", errors="replace") for label in labels), strip=False)
+
+
+_HEADER = struct.Struct("!6H").unpack_from
+_QUESTION = struct.Struct("!HH").unpack_from  # QTYPE, QCLASS (RFC 1035 §4.1.2)
+_RECORD = struct.Struct("!HHIH").unpack_from  # TYPE, CLASS, TTL, RDLENGTH (RFC 1035 §4.1.3)
+
+
+def header_counts(data: bytes) -> tuple[int, int, int, int, int, int]:
+    """ID, flags, QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT of a message of at least :data:`HEADER` bytes."""
+    if len(data) < HEADER:
+        raise ParseError("DNS message shorter than its header")
+    return _HEADER(data, 0)
 
 
 def parse_message(data: bytes) -> Message:
     """Parse the header, questions and records of a DNS-format message (RFC 1035 §4.1)."""
-    rd = Reader(data)
-    if rd.remaining < HEADER:
-        raise ParseError("DNS message shorter than its header")
-    msg = Message(data=data, ident=rd.u16(), flags=rd.u16())
-    qd, an, ns, ar = rd.u16(), rd.u16(), rd.u16(), rd.u16()
+    ident, flags, qd, an, ns, ar = header_counts(data)
     if qd + an + ns + ar > MAX_RECORDS:
         raise ParseError("DNS message claims too many records")
+    msg = Message(data=data, ident=ident, flags=flags)
+    size = len(data)
+    pos = HEADER
+    questions, records = msg.questions, msg.records
     for _ in range(qd):
-        labels, rd.pos = read_name(data, rd.pos)
-        msg.questions.append(Question(labels, rd.u16(), rd.u16()))
+        labels, pos = read_name(data, pos)
+        if pos + 4 > size:
+            raise ParseError(f"truncated: question fields at offset {pos}")
+        qtype, qclass = _QUESTION(data, pos)
+        pos += 4
+        questions.append(Question(labels, qtype, qclass))
     for section, count in ((ANSWER, an), (AUTHORITY, ns), (ADDITIONAL, ar)):
         for _ in range(count):
-            labels, rd.pos = read_name(data, rd.pos)
-            rtype, rclass, ttl, rdlength = rd.u16(), rd.u16(), rd.u32(), rd.u16()
-            start = rd.pos
-            rd.skip(rdlength)
-            msg.records.append(Record(section, labels, rtype, rclass, ttl, start, start + rdlength))
+            labels, pos = read_name(data, pos)
+            if pos + 10 > size:
+                raise ParseError(f"truncated: record fields at offset {pos}")
+            rtype, rclass, ttl, rdlength = _RECORD(data, pos)
+            start = pos + 10
+            pos = start + rdlength
+            if pos > size:
+                raise ParseError(f"truncated: RDATA of {rdlength} bytes at offset {start}")
+            records.append(Record(section, labels, rtype, rclass, ttl, start, pos))
     return msg
+
+
+def plain_query_name(data: bytes) -> tuple[bytes, ...] | None:
+    """The name of a plain query (QR 0, OPCODE 0, one question, no records), else ``None``.
+
+    Raises ParseError exactly where :func:`parse_message` would for such a message.
+    """
+    _ident, flags, qd, an, ns, ar = header_counts(data)
+    if flags & 0xF800 or qd != 1 or an or ns or ar:
+        return None
+    labels, pos = read_name(data, HEADER)
+    if pos + 4 > len(data):
+        raise ParseError(f"truncated: question fields at offset {pos}")
+    return labels
 
 
 def rdata_name(msg: Message, rec: Record, offset: int = 0) -> tuple[bytes, ...]:

@@ -1,0 +1,199 @@
+"""Payload delivery: the packets inside their direction's budget go to the sink, in capture order.
+
+The flow table (:mod:`.flows`) decides vectorially which packets carry payload worth handing over; this
+module does the per-packet remainder. TCP segments are placed into bounded per-direction buffers
+(:mod:`.reassembly`, with an inline fast path for the common in-order segment) and a flow's stream goes to
+the sink once both budgets are full or the flow ends. UDP datagrams go to the sink a run at a time as a
+:class:`~wardwatch.capture.sink.DatagramBatch` when the sink takes batches (no context object and no
+payload copy per datagram here), else one ``datagram`` call each; non-IP frames one ``frame`` call each.
+Sink calls keep capture order across the three shapes: datagrams and frames that precede a stream's
+completing segment are handed over before that stream.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from wardwatch.capture.config import CaptureConfig, CaptureStats
+from wardwatch.capture.decode import KIND_L2, PacketBatch
+from wardwatch.capture.flowstate import FlowColumns, Namer
+from wardwatch.capture.reassembly import StreamBuffers
+from wardwatch.capture.sink import DatagramBatch, FlowSlot, PayloadSink
+from wardwatch.domain.flow import PROTO_TCP
+
+I64 = npt.NDArray[np.int64]
+
+
+class Delivery:
+    """Per-flow payload state (stream buffers, sink slots) and the sink calls; see the module docstring."""
+
+    def __init__(self, sink: PayloadSink, fc: FlowColumns, *, sensor: str, config: CaptureConfig,
+                 stats: CaptureStats) -> None:
+        self.sink = sink
+        batch = getattr(sink, "datagram_batch", None)
+        self._batch: Callable[[DatagramBatch], None] | None = batch if callable(batch) else None
+        self.fc = fc
+        self.sensor = sensor
+        self.cfg = config
+        self.stats = stats
+        self.streams: dict[int, StreamBuffers] = {}
+        self.slots: dict[int, FlowSlot] = {}
+        self.namer = Namer()
+
+    # -- per batch ----------------------------------------------------------------------------------
+    def deliver(self, pb: PacketBatch, buf: Any, src: I64, fid: I64, d: I64, interest: Any, rel: I64,
+                ts: Any) -> None:
+        """Hand over the packets of ``interest`` (sorted-batch positions), in capture order."""
+        idx = np.flatnonzero(interest)
+        if idx.shape[0] == 0:
+            return
+        idx = idx[np.argsort(src[idx], kind="stable")]  # capture order
+        s = src[idx]
+        f_all = fid[idx]
+        self._name(f_all)
+        is_tcp = (pb.proto[s] == PROTO_TCP) & (pb.kind[s] != KIND_L2)
+        other = np.flatnonzero(~is_tcp)
+        pending = _Others(self, buf, other, f_all[other], d[idx][other], s[other], pb, ts[idx][other])
+        tcp = np.flatnonzero(is_tcp)
+        if tcp.shape[0]:
+            st = s[tcp]
+            self._segments(buf, pending, tcp.tolist(), f_all[tcp].tolist(), d[idx][tcp].tolist(),
+                           pb.poff[st].tolist(), pb.plen[st].tolist(), rel[idx][tcp].tolist())
+        pending.flush(len(idx))
+
+    def _segments(self, buf: Any, pending: _Others, pos: list[int], fids: list[int], dirs: list[int],
+                  offs: list[int], lens: list[int], rels: list[int]) -> None:
+        """Place TCP segments (capture order); emit a stream as soon as both its budgets are full."""
+        budget = self.cfg.tcp_budget
+        full = self.fc.full
+        streams = self.streams
+        finished: set[int] = set()
+        for j, f, dd, off, n, r in zip(pos, fids, dirs, offs, lens, rels, strict=True):
+            sb = streams.get(f)
+            if sb is None:
+                if f in finished:
+                    continue
+                sb = streams[f] = StreamBuffers(budget)
+            db = sb.dirs[dd]
+            data = db.data
+            have = len(data)
+            if have >= budget:
+                continue
+            if r == have and not db.pending:  # in order, nothing waiting: the common case
+                data += buf[off : off + min(n, budget - have)]
+            else:
+                db.add(r, buf[off : off + n])
+            if len(data) >= budget:
+                full[f, dd] = True
+                if full[f, 1 - dd]:
+                    pending.flush(j)
+                    self.emit(f)
+                    finished.add(f)
+
+    def _name(self, fids: I64) -> None:
+        """Make sure these flows have a slot (endpoint texts and contexts)."""
+        u = np.unique(fids)
+        slots = self.slots
+        missing = u[[f not in slots for f in u.tolist()]] if u.shape[0] else u
+        if missing.shape[0]:
+            ends = self.namer.endpoints(self.fc, missing)
+            first = self.fc.first[missing].tolist()
+            sensor = self.sensor
+            for f, e, t in zip(missing.tolist(), ends, first, strict=True):
+                slots[f] = FlowSlot(e, t, sensor)
+
+    # -- per flow -----------------------------------------------------------------------------------
+    def emit(self, fid: int) -> None:
+        """Deliver the stream of a TCP flow once (if it carried payload) and stop collecting."""
+        fc = self.fc
+        fc.done[fid] = True
+        sb = self.streams.pop(fid, None)
+        if sb is None:
+            return
+        client, server = sb.dirs
+        if not client.data and not server.data:
+            return
+        if fid not in self.slots:
+            self._name(np.array([fid], dtype=np.int64))
+        cut = client.truncated or server.truncated
+        ctx = self.slots[fid].context(0, float(fc.first[fid]), cut)
+        self.stats.streams += 1
+        self.sink.stream(ctx, client.result(), server.result())
+
+    def forget(self, fids: list[int]) -> None:
+        """Drop the state of ended flows."""
+        slots, streams = self.slots, self.streams
+        for f in fids:
+            slots.pop(f, None)
+            streams.pop(f, None)
+
+    def remap(self, remap: dict[int, int]) -> None:
+        """Follow a compaction of the flow columns (old id → new id)."""
+        self.streams = {remap[f]: s for f, s in self.streams.items() if f in remap}
+        self.slots = {remap[f]: s for f, s in self.slots.items() if f in remap}
+
+
+class _Others:
+    """The datagrams and frames of one batch, handed to the sink up to a capture position on demand."""
+
+    def __init__(self, dv: Delivery, buf: Any, pos: I64, fids: I64, dirs: I64, s: I64, pb: PacketBatch,
+                 ts: Any) -> None:
+        self.dv = dv
+        self.buf = buf
+        self.pos: list[int] = pos.tolist()
+        self.done = 0
+        if not self.pos:
+            return
+        self.fids: list[int] = fids.tolist()
+        self.dirs: list[int] = dirs.tolist()
+        self.offs: list[int] = pb.poff[s].tolist()
+        self.lens: list[int] = pb.plen[s].tolist()
+        self.ts: list[float] = ts.tolist()
+        self.cut: list[bool] = pb.cut[s].tolist()
+        l2 = pb.kind[s] == KIND_L2
+        self.frames: list[int] = np.flatnonzero(l2).tolist()  # indexes (into these lists) of frames
+        self.ftype: list[int] = pb.sport[s].tolist()
+
+    def flush(self, upto: int) -> None:
+        """Deliver everything before capture position ``upto`` (a position in the interest order)."""
+        end = bisect_left(self.pos, upto, self.done)
+        start = self.done
+        if end <= start:
+            return
+        self.done = end
+        frames = self.frames
+        lo = bisect_left(frames, start)
+        hi = bisect_left(frames, end)
+        cuts = [*frames[lo:hi], end]
+        for k in cuts:
+            if k > start:
+                self._datagrams(start, k)
+            if k < end:
+                self._frame(k)
+            start = k + 1
+
+    def _datagrams(self, a: int, b: int) -> None:
+        dv = self.dv
+        dv.stats.datagrams += b - a
+        slots = dv.slots
+        flows = [slots[f] for f in self.fids[a:b]]
+        batch = DatagramBatch(self.buf, flows, self.dirs[a:b], self.offs[a:b], self.lens[a:b], self.ts[a:b],
+                              self.cut[a:b])
+        if dv._batch is not None:
+            dv._batch(batch)
+            return
+        datagram = dv.sink.datagram
+        for ctx, payload in batch:
+            datagram(ctx, payload)
+
+    def _frame(self, k: int) -> None:
+        dv = self.dv
+        dv.stats.frames += 1
+        off, n = self.offs[k], self.lens[k]
+        ctx = dv.slots[self.fids[k]].context(self.dirs[k], self.ts[k], self.cut[k])
+        dv.sink.frame(ctx, (self.ftype[k] & 0xFFFF).to_bytes(2, "big") + bytes(self.buf[off : off + n]))
