@@ -56,10 +56,16 @@ class Assembler:
         self._mds2 = {model_key(p.vendor, p.model): p.capabilities for p in profiles}
         self._sbom_findings: dict[tuple[str, str], list[Finding]] = {}
         self._hygiene: dict[tuple[object, ...], Finding] = {}
+        self._plain: dict[tuple[str | None, ...], Raw] = {}  # devices without hygiene input, by what is matched
 
     def raw(self, view: DeviceView) -> Raw:
         """The device's advisory matches, SBOM matches and hygiene findings (shared, without device id)."""
         device = view.device
+        judged = bool(view.facts or view.flows or device.value("os"))
+        plain = None if judged else (device.value("vendor"), device.value("model"), device.value("firmware"),
+                                     device.value("software"))
+        if plain is not None and plain in self._plain:
+            return self._plain[plain]
         triple = device_triple(device)
         matched = self.matcher.match_triple(triple) if triple is not None else _NONE
         vendor, model = device.value("vendor"), device.value("model")
@@ -70,10 +76,13 @@ class Assembler:
                 self._sbom_findings[key] = [f for s in self._sboms[key] for f in self._components.match_sbom(s)]
             components = self._sbom_findings[key]
         hygiene: tuple[Finding, ...] = ()
-        if view.facts or view.flows or device.value("os"):
+        if judged:
             found = hygiene_findings(view.hygiene_context(), self._mds2.get(key) if key is not None else None)
             hygiene = tuple(self._shared(f) for f in found)
-        return matched, components, hygiene
+        raw = (matched, components, hygiene)
+        if plain is not None:
+            self._plain[plain] = raw
+        return raw
 
     def _shared(self, f: Finding) -> Finding:
         key = (f.kind, f.status, f.severity, f.title, f.explanation, f.confidence)
@@ -91,7 +100,7 @@ class Enricher:
         self._scored: dict[tuple[int, EnrichKey], Scored] = {}
         self._lists: dict[tuple[object, ...], list[Scored]] = {}
         self._keep: list[object] = []  # the finding lists whose ids key the caches stay alive
-        self.statuses: Counter[str] = Counter()
+        self._uses: Counter[tuple[object, ...]] = Counter()
 
     def scored(self, raw: Raw, ctx: DeviceContext
                ) -> list[Scored]:
@@ -110,9 +119,17 @@ class Enricher:
                     seen.add(s.fingerprint)
                     out.append(s)
             found = self._lists[key] = out
-        for s in found:
-            self.statuses[s.finding.status.value] += 1
+        self._uses[key] += 1
         return found
+
+    @property
+    def statuses(self) -> Counter[str]:
+        """How many findings of each match status the devices got."""
+        out: Counter[str] = Counter()
+        for key, uses in self._uses.items():
+            for s in self._lists[key]:
+                out[s.finding.status.value] += uses
+        return out
 
     def _one(self, f: Finding, ctx: DeviceContext, ekey: EnrichKey) -> Scored:
         key = (id(f), ekey)

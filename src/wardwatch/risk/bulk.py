@@ -17,18 +17,20 @@ import sqlalchemy as sa
 
 #: Rows per ``executemany`` (bounds the memory of one batch of finding rows, each a few KiB of JSON).
 BATCH = 10_000
-_ID_PREFIX = '{"device_id": 0'
+#: How every document written here starts (compact JSON, ``device_id`` first).
+ID_PREFIX = '{"device_id":'
 
 
 def json_rest(document: dict[str, Any]) -> str:
-    """The JSON text of ``document`` (whose first key is ``device_id``) after its ``device_id`` member."""
-    text = json.dumps({"device_id": 0, **{k: v for k, v in document.items() if k != "device_id"}})
-    return text[len(_ID_PREFIX):]
+    """The compact JSON text of ``document`` after its ``device_id`` member (which comes first)."""
+    text = json.dumps({"device_id": 0, **{k: v for k, v in document.items() if k != "device_id"}},
+                      separators=(",", ":"))
+    return text[len(ID_PREFIX) + 1:]
 
 
 def json_with_id(device_id: int, rest: str) -> str:
     """The JSON text of a document whose device id is ``device_id`` and whose other members are ``rest``."""
-    return '{"device_id": ' + str(device_id) + rest
+    return ID_PREFIX + str(device_id) + rest
 
 
 def _batches(rows: Iterable[tuple[Any, ...]], size: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:

@@ -24,6 +24,7 @@ from wardwatch.identify.taxonomy import Criticality, Taxonomy, criticality_for, 
 from wardwatch.inventory import tables as t
 from wardwatch.inventory.flows import select_flows
 from wardwatch.inventory.store import chunks
+from wardwatch.risk.bulk import select_rows
 from wardwatch.risk.hygiene import HygieneContext
 from wardwatch.risk.score import DeviceContext, RiskWeights
 
@@ -55,24 +56,32 @@ RISK_ATTRIBUTES = ("vendor", "model", "firmware", "software", "device_class", "c
 
 def load_devices(engine: sa.Engine) -> list[Device]:
     """Every device with its addresses and the attributes of :data:`RISK_ATTRIBUTES` (no evidence): three
-    table scans, much lighter than the inventory's full loader for a whole-inventory evaluation."""
+    table scans, much lighter than the inventory's full loader for a whole-inventory evaluation (plain
+    driver rows; equal attributes shared between devices, as they are immutable)."""
     ips: dict[int, list[tuple[float, str]]] = defaultdict(list)
     attrs: dict[int, dict[str, Attribute]] = defaultdict(dict)
     sources = {s.value: s for s in AttributeSource}
+    shared: dict[tuple[str, str, float, str], Attribute] = {}
+    names = ", ".join(f"'{n}'" for n in RISK_ATTRIBUTES)  # constants of this module, not input
     with engine.connect() as conn:
-        for device_id, ip, last_seen in conn.execute(sa.select(t.device_ips.c.device_id, t.device_ips.c.ip,
-                                                                t.device_ips.c.last_seen)):
+        for device_id, ip, last_seen in select_rows(conn, "SELECT device_id, ip, last_seen FROM device_ips"):
             ips[device_id].append((-last_seen, ip))
-        query = sa.select(t.attributes.c.device_id, t.attributes.c.name, t.attributes.c.value,
-                          t.attributes.c.confidence, t.attributes.c.source).where(
-            t.attributes.c.name.in_(RISK_ATTRIBUTES))
-        for device_id, name, value, confidence, source in conn.execute(query):
-            attrs[device_id][name] = Attribute(name, value, confidence,
-                                               source=sources.get(source, AttributeSource.OBSERVED))
-        rows = conn.execute(sa.select(t.devices).order_by(t.devices.c.id)).all()
-    return [Device(key=r.key, mac=r.mac, ips=tuple(dict.fromkeys(ip for _, ip in sorted(ips.get(r.id, ())))),
-                   first_seen=r.first_seen, last_seen=r.last_seen, attributes=attrs.get(r.id, {}), sensor=r.sensor,
-                   id=r.id) for r in rows]
+        for device_id, name, value, confidence, source in select_rows(
+                conn, f"SELECT device_id, name, value, confidence, source FROM attributes WHERE name IN ({names})"):
+            key = (name, value, confidence, source)
+            attribute = shared.get(key)
+            if attribute is None:
+                attribute = shared[key] = Attribute(name, value, confidence,
+                                                    source=sources.get(source, AttributeSource.OBSERVED))
+            attrs[device_id][name] = attribute
+        rows = list(select_rows(conn, "SELECT id, key, mac, first_seen, last_seen, sensor FROM devices ORDER BY id"))
+    out: list[Device] = []
+    for device_id, key, mac, first_seen, last_seen, sensor in rows:
+        found = ips.get(device_id)
+        addresses = tuple(dict.fromkeys(ip for _, ip in sorted(found))) if found else ()
+        out.append(Device(key=key, mac=mac, ips=addresses, first_seen=first_seen, last_seen=last_seen,
+                          attributes=attrs.get(device_id, {}), sensor=sensor, id=device_id))
+    return out
 
 
 @dataclass
@@ -162,16 +171,35 @@ class ContextBuilder:
         self.zones: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[str, ...]]] = []
         for cidr, controls in weights.zone_controls.items():
             self.zones.append((ipaddress.ip_network(cidr, strict=False), tuple(c.strip().lower() for c in controls)))
+        self._by_device = bool((weights.criticality or {}).get("device"))
+        self._clinical: dict[str | None, bool] = {}
+        self._criticality: dict[tuple[str | None, ...], tuple[Criticality, str]] = {}
 
     def clinical(self, device: Device) -> bool:
         """True when the device's class is a medical class (taxonomy group ``clinical``)."""
         name = device.value("device_class")
-        for cls in self.taxonomy.lineage(name) if name else ():
-            return self.taxonomy.classes[cls].clinical
-        return False
+        found = self._clinical.get(name)
+        if found is None:
+            found = False
+            for cls in self.taxonomy.lineage(name) if name else ():
+                found = self.taxonomy.classes[cls].clinical
+                break
+            self._clinical[name] = found
+        return found
 
     def criticality(self, device: Device) -> tuple[Criticality, str]:
-        """The device's criticality and where it came from."""
+        """The device's criticality and where it came from (computed once per distinct input)."""
+        attribute = device.attributes.get("criticality")
+        per_device = str(device.id) if self._by_device else None
+        key = (attribute.value if attribute is not None else None,
+               attribute.source.value if attribute is not None else None, device.value("device_class"),
+               device.value("model"), device.value("department"), per_device)
+        found = self._criticality.get(key)
+        if found is None:
+            found = self._criticality[key] = self._criticality_of(device)
+        return found
+
+    def _criticality_of(self, device: Device) -> tuple[Criticality, str]:
         attribute = device.attributes.get("criticality")
         if attribute is not None and attribute.value.strip().lower() in CRITICALITY_WORDS:
             return CRITICALITY_WORDS[attribute.value.strip().lower()], f"{attribute.source.value} attribute"
@@ -189,7 +217,7 @@ class ContextBuilder:
     def controls(self, device: Device) -> tuple[str, ...]:
         """Declared controls: the ``controls`` attribute and the zones holding one of the device's addresses."""
         declared = [c.strip().lower() for c in (device.value("controls") or "").split(",") if c.strip()]
-        for ip in device.ips:
+        for ip in device.ips if self.zones else ():
             try:
                 addr = ipaddress.ip_address(ip)
             except ValueError:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wardwatch.intel.store import KnowledgeBase
-from wardwatch.risk.bulk import select_rows
+from wardwatch.risk.bulk import ID_PREFIX, select_rows
 from wardwatch.risk.findings import Scored, finding_from_dict
 from wardwatch.risk.profiles import ProfileBuilder
 from wardwatch.risk.score import DeviceContext, RiskWeights
@@ -23,14 +23,13 @@ from wardwatch.risk.service import intel_facts
 from wardwatch.risk.store import FindingState
 from wardwatch.risk.whatif import DeviceRisk, Scorer
 
-_PREFIX = '{"device_id": '
 _Context = tuple[DeviceContext, bool, str, str]
 _NONE: list[Scored] = []
 
 
 def _parse_context(text: str, memo: dict[str, _Context]) -> _Context:
     """(context, clinical, vendor, model) of one stored context JSON (parsed once per distinct rest)."""
-    comma = text.find(",") if text.startswith(_PREFIX) else -1
+    comma = text.find(",") if text.startswith(ID_PREFIX) else -1
     rest = text[comma:] if comma > 0 else text
     found = memo.get(rest)
     if found is None:

@@ -5,6 +5,9 @@ rewritten, a finding that is no longer found becomes ``fixed`` (with a history r
 is ``open`` again. A person's ``accepted`` or ``mitigated`` survives re-evaluation for as long as the
 finding is still found. Mitigated findings no longer count in the device's score; accepted ones still do
 (the risk is there, someone owns it) but get no plan action.
+
+A finding row's ``data`` is the finding's JSON (:func:`finding_data`) without its explanation, which has its
+own column; rows are written in bulk (:mod:`wardwatch.risk.bulk`), the JSON built once per shared finding.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ class _Template:
 def _template(s: Scored) -> _Template:
     f = s.finding
     data = finding_data(f, 0, s.sla_days, s.note)
-    rest = json_rest(data)
+    rest = json_rest({k: v for k, v in data.items() if k != "explanation"})  # the explanation has its column
     digest = hashlib.sha1(f"{s.priority}|{s.ssvc}|{rest}".encode(), usedforsecurity=False).hexdigest()
     values = (s.fingerprint, f.kind.value, f.status.value, (f.severity or "")[:16], f.cve, f.advisory or None,
               (f.title or f.cve or "")[:300], f.cvss_score, s.priority, s.ssvc, data["explanation"])
