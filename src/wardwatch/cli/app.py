@@ -13,6 +13,7 @@ from wardwatch import __version__
 from wardwatch.cli.alert_cmd import alert_app, feeds_app, incident_app, training_app
 from wardwatch.cli.analyze import analyze
 from wardwatch.cli.common import EXIT_ERROR, EXIT_USAGE, err_console
+from wardwatch.cli.demo_cmd import demo_app
 from wardwatch.cli.devices import device, devices
 from wardwatch.cli.inventory_cmd import inventory_app
 from wardwatch.cli.prevent_cmd import alerts, baseline_app, policy_app
@@ -60,6 +61,7 @@ app.command()(risk)
 app.command()(plan)
 app.command()(serve)
 app.command()(report)
+app.add_typer(demo_app, name="demo")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(baseline_app, name="baseline")

@@ -55,10 +55,10 @@ def generate(options: DemoOptions, progress: ProgressFn) -> StepResult:
 
 
 def open_inventory(url: str) -> Inventory:
-    """The inventory with the built-in fingerprint rules (device class, vendor, model)."""
-    from wardwatch.identify.fingerprint import RuleSet
+    """The inventory as every entry point opens it: built-in fingerprint rules and identity settings."""
+    from wardwatch.pipeline.wiring import open_inventory as open_configured
 
-    return Inventory.open(url, evaluator=RuleSet.load_default())
+    return open_configured(url)
 
 
 def analyze(inventory: Inventory, capture: Path, progress: ProgressFn) -> StepResult:
