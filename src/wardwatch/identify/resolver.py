@@ -52,6 +52,10 @@ __all__ = ["ResolveResult", "Resolver", "RuleEvaluator", "RuleMatch", "RuleMatch
 _Routed = tuple[Observation, str, str | None]  # observation, device key, normalized ip
 
 
+#: Observation sources that are statements about a device, not sightings of it on the network.
+NOT_ON_THE_WIRE = frozenset({"import", "manual"})
+
+
 class Resolver:
     """Folds Observations into device states. Stateless between calls; cheap to construct."""
 
@@ -186,7 +190,8 @@ class Resolver:
                     states[key] = state
                     result.new_devices += 1
                 touched[key] = state
-            state.see(obs.ts)
+            if obs.source not in NOT_ON_THE_WIRE:  # a register or a person does not make a device "seen"
+                state.see(obs.ts)
             fact_key = (obs.kind, obs.value)
             fact = state.facts.get(fact_key)
             if fact is None:
