@@ -48,6 +48,9 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
     app.state.throttle = LoginThrottle()
     app.state.oidc = None
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    from wardwatch.web.render import when
+
+    env.filters["when"] = when  # epoch seconds → "2024-03-12 10:00:33 UTC"
     app.state.templates = Jinja2Templates(env=env)
     app.add_middleware(SessionMiddleware, secret_key=secret_key or secrets.token_urlsafe(32),
                        session_cookie="wardwatch_session", same_site="lax", https_only=https_only,
