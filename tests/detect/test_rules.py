@@ -16,6 +16,7 @@ from tests.detect.scenes import (
     ATTACKER,
     DAY9,
     ENGINE,
+    MACS,
     MODALITY,
     MONITOR,
     PACS,
@@ -27,7 +28,6 @@ from tests.detect.scenes import (
     normal_day,
 )
 from wardwatch.detect.engine import DetectionEngine, detect_capture, read_capture
-from tests.detect.scenes import MACS
 from wardwatch.detect.indicators import Indicator, IndicatorSet
 from wardwatch.detect.interface import REGISTRY, DetectionContext, rules
 from wardwatch.domain.alert import Alert
