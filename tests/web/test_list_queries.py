@@ -108,7 +108,7 @@ QUERIES = [
     DeviceQuery(search="10.1."), DeviceQuery(search="fd00::a"), DeviceQuery(search="02:00:00:00:00:1"),
     DeviceQuery(search="ICU"), DeviceQuery(search="o"), DeviceQuery(departments=("icu", "lab")),
     DeviceQuery(departments=("icu",), sort="-name", vendor="b"), DeviceQuery(departments=()),
-    DeviceQuery(sort="vendor"), DeviceQuery(search='x" OR "'),
+    DeviceQuery(sort="vendor"), DeviceQuery(search='x" OR "'), DeviceQuery(search="0%_p"), DeviceQuery(search="_"),
 ]
 
 

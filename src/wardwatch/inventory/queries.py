@@ -16,11 +16,13 @@ How each part stays fast (indexes from migration 9c01):
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -66,7 +68,8 @@ class DeviceQuery:
 class SearchMatch(sa.sql.expression.ColumnElement[bool]):
     """``id_column IN (devices whose search text contains text)``, compiled per dialect."""
 
-    type = sa.Boolean()
+    # not Boolean: SQLite would get "(x IN ...) = 1", which no index serves
+    type = sa.types.NullType()  # type: ignore[assignment]
     inherit_cache = False
 
     def __init__(self, id_column: sa.ColumnElement[Any], text: str) -> None:
@@ -97,6 +100,32 @@ def _search_default(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> s
     column = compiler.process(element.id_column, **kw)
     bound = compiler.process(sa.bindparam("search_like", _like(element.text), unique=True), **kw)
     return f"{column} IN (SELECT device_id FROM device_search WHERE body LIKE {bound} ESCAPE '\\')"
+
+
+class IdsIn(sa.sql.expression.ColumnElement[bool]):
+    """``id_column IN (ids)`` with the ids as ONE parameter (a JSON array on SQLite, an array on
+    PostgreSQL): thousands of ids without thousands of placeholders."""
+
+    # not Boolean: SQLite would get "(x IN ...) = 1", which no index serves
+    type = sa.types.NullType()  # type: ignore[assignment]
+    inherit_cache = False
+
+    def __init__(self, id_column: sa.ColumnElement[Any], ids: Sequence[int]) -> None:
+        self.id_column = id_column
+        self.ids = list(ids)
+
+
+@compiles(IdsIn, "sqlite")
+def _ids_sqlite(element: IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
+    bound = compiler.process(sa.bindparam("ids_json", json.dumps(element.ids), unique=True), **kw)
+    return f"{compiler.process(element.id_column, **kw)} IN (SELECT value FROM json_each({bound}))"
+
+
+@compiles(IdsIn)
+def _ids_default(element: IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
+    bound = compiler.process(sa.bindparam("ids_array", element.ids, type_=postgresql.ARRAY(sa.BigInteger),
+                                          unique=True), **kw)
+    return f"{compiler.process(element.id_column, **kw)} = ANY({bound})"
 
 
 def subnet_range(cidr: str) -> tuple[int, str, str]:
@@ -271,42 +300,47 @@ def _column_page(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnE
     return [int(i) for i in conn.execute(stmt).scalars()]
 
 
-def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, matches: int) -> list[int] | None:
+def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, ids: list[int]) -> list[int] | None:
     """The page from the first ``WALK_BUDGET`` entries of the sort index, or None when they do not hold
     it (then the matches are sorted instead). Bounded work whether or not the matches cluster."""
     if query.limit is None:
         return None
     newest = int(conn.execute(sa.select(sa.func.max(t.devices.c.id))).scalar() or 0)  # about the device count
-    if (query.offset + query.limit) * newest > matches * WALK_BUDGET // 2:
+    if (query.offset + query.limit) * newest > len(ids) * WALK_BUDGET // 2:
         return None  # evenly spread, the matches would not fill the page within the window
     a = t.attributes.c
     window = (sa.select(a.device_id, a.value).where(a.name == attribute).order_by(a.value, a.device_id)
               .limit(WALK_BUDGET).subquery("window"))
-    stmt = (sa.select(window.c.device_id).where(*conditions(query, conn, window.c.device_id))
+    stmt = (sa.select(window.c.device_id).where(IdsIn(window.c.device_id, ids))
             .order_by(window.c.value, window.c.device_id).offset(query.offset).limit(query.limit))
-    ids = [int(i) for i in conn.execute(stmt).scalars()]
-    return ids if len(ids) == query.limit else None
+    page = [int(i) for i in conn.execute(stmt).scalars()]
+    return page if len(page) == query.limit else None
 
 
 def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
     """The total matching (capped by ``query.count_cap``) and the ids of one page, in the requested order.
 
-    A filtered list first counts up to ``SMALL_SET + 1`` matches: when that is all of them, the page is
-    looked for in the first ``WALK_BUDGET`` entries of the sort index and otherwise sorted from the
-    filter; a filter with more matches walks the whole sort index (they are dense: the page comes soon).
+    A filtered list first fetches up to ``SMALL_SET + 1`` matching ids: when that is all of them, the
+    page is looked for among them in the first ``WALK_BUDGET`` entries of the sort index, otherwise they
+    are sorted; a filter with more matches walks the whole sort index (they are dense: the page comes soon).
     """
     key, descending = _sort_key(query.sort)
     where = conditions(query, conn)
     exact: int | None = None
     if where:
-        total = _count(conn, where, SMALL_SET)
-        if total == 0 or query.limit == 0:
-            return total, []
-        if total <= SMALL_SET:
-            walked = _window_walk(conn, query, key, total) if key in SORTABLE_ATTRIBUTES and not descending else None
-            page = walked if walked is not None else _small_page(conn, query, where, key, descending)
-            return (total if query.count_cap is None else min(total, query.count_cap + 1)), page
-        total = _count(conn, where, query.count_cap)
+        # the matches' ids, when few: the filter (a search, above all) is evaluated once
+        ids = [int(i) for i in conn.execute(sa.select(t.devices.c.id).where(*where).limit(SMALL_SET + 1)).scalars()]
+        if len(ids) <= SMALL_SET:
+            total = len(ids) if query.count_cap is None else min(len(ids), query.count_cap + 1)
+            if not ids or query.limit == 0:
+                return total, []
+            walked = _window_walk(conn, query, key, ids) if key in SORTABLE_ATTRIBUTES and not descending else None
+            return total, (walked if walked is not None
+                           else _small_page(conn, query, [IdsIn(t.devices.c.id, ids)], key, descending))
+        if query.count_cap is not None and query.count_cap < len(ids):
+            total = query.count_cap + 1  # more than the cap: no need to count them all
+        else:
+            total = _count(conn, where, query.count_cap)
         exact = total if query.count_cap is None or total <= query.count_cap else None
     else:
         total = exact = _count(conn, where, None)

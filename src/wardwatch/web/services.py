@@ -24,9 +24,9 @@ from wardwatch.inventory.serialize import device_to_json, iso
 
 __all__ = ["COUNT_CAP", "DeviceQuery", "InventoryStats", "WebServices", "open_engine"]
 
-#: Lists count matches of a filter up to this many, then say "10 000+" (counting every match of a broad
-#: search at 100 000 devices costs more than the page itself).
-COUNT_CAP = 10_000
+#: Lists count matches of a filter up to this many, then say "5 000+" (counting every match of a broad
+#: search at 100 000 devices costs more than the page itself; up to here the list has the ids anyway).
+COUNT_CAP = queries.SMALL_SET
 
 _T = TypeVar("_T")
 
