@@ -127,3 +127,78 @@ def test_accepted_status_survives_reevaluation(tmp_path: Path, sqlite_url: str) 
     assert len(ok_json(sqlite_url, "findings")) == len(first)  # type: ignore[arg-type]
     missing = run(sqlite_url, "findings", "--accept", "999999")
     assert missing.exit_code == 1 and "no finding" in missing.stderr
+
+
+PUMPS = [  # ICSMA-20-317-01 (read by hand, see tests/intel/test_handchecked.py): Model 8015 up to 9.33.1
+    ("00:0a:0b:00:00:01", "10.2.0.1", "BD", "Alaris PC Unit Model 8015", "9.33.1", "infusion_pump"),
+    ("00:0a:0b:00:00:02", "10.2.0.2", "Becton Dickinson", "Alaris PC Unit Model 8015", "9.33.1", "infusion_pump"),
+    ("00:0a:0b:00:00:03", "10.2.0.3", "BD", "Alaris PC Unit Model 8015", "9.33.2", "infusion_pump"),
+    ("00:0a:0b:00:00:04", "10.2.0.4", "Philips", "IntelliVue MX40 Patient Worn Monitor (WLAN only)", "B.06.17",
+     "patient_monitor"),
+]
+
+
+def test_intel_import_raises_one_early_warning_for_a_new_advisory(tmp_path: Path, sqlite_url: str) -> None:
+    """Issue 9, must show 2, through ``wardwatch intel import``: a CSAF file not yet in the knowledge base that
+    names a model of the inventory raises exactly one alert listing exactly the affected devices."""
+    from wardwatch.alerting.lifecycle import AlertDesk
+    from wardwatch.detect.early_warning import ADVISORY_RULE
+
+    register = tmp_path / "pumps.csv"
+    with register.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["mac", "ip", "manufacturer", "model", "firmware", "device_class"])
+        writer.writerows(PUMPS)
+    with Inventory.open(sqlite_url) as inventory:
+        assert import_assets(inventory, register).imported == len(PUMPS)
+        affected = {inventory.get_device(mac).key for mac in ("00:0a:0b:00:00:01", "00:0a:0b:00:00:02")}
+
+    def advisory_alerts() -> list:
+        with Inventory.open(sqlite_url) as inventory:
+            return [v.alert for v in AlertDesk(inventory.engine).views() if v.alert.rule == ADVISORY_RULE]
+
+    known = run(sqlite_url, "intel", "import", str(require_shared("csaf-icsma", "icsma-17-255-01.json")))
+    assert known.exit_code == 0, known.stderr
+    before = advisory_alerts()
+    assert not [a for a in before if a.details["advisory"].upper() == "ICSMA-20-317-01"]
+
+    newer = require_shared("csaf-icsma", "icsma-20-317-01.json")
+    result = run(sqlite_url, "intel", "import", str(newer), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    warned = json.loads(result.stdout)["early_warning"]
+    assert len(warned) == 1 and warned[0]["new"] and set(warned[0]["devices"]) == affected
+    after = advisory_alerts()
+    assert len(after) == len(before) + 1
+    alert = next(a for a in after if a.details["advisory"].upper() == "ICSMA-20-317-01")
+    assert set(alert.devices) == affected and set(alert.details["affected"]) == affected
+    assert not alert.details["possibly_affected"]  # 9.33.2 is fixed; the Philips monitor is another product
+
+    again = run(sqlite_url, "intel", "import", str(newer), "--format", "json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["early_warning"] == []  # nothing new
+    assert len(advisory_alerts()) == len(after)
+
+
+def test_risk_paths_from_entry_points_to_critical_devices(sqlite_url: str) -> None:
+    """``wardwatch risk --paths``: the internet → a workstation → an infusion pump, the workstation ranked as
+    the weakest point; a device nobody reaches is not on any path."""
+    from tests.risk.conftest import flow, observations
+
+    devices = [("00:16:3e:00:01:01", "10.20.0.5", {"device_class": "workstation", "hostname": "ward-pc"}),
+               ("00:16:3e:00:01:02", "10.30.0.7", {"device_class": "infusion_pump", "hostname": "pump-7"}),
+               ("00:16:3e:00:01:03", "10.30.0.8", {"device_class": "infusion_pump", "hostname": "pump-8"})]
+    with Inventory.open(sqlite_url) as inventory:
+        obs = [o for mac, ip, attrs in devices for o in observations(mac, ip, attrs, 1_700_000_000.0)]
+        inventory.ingest(obs, [flow("10.20.0.5", "93.184.216.34", 443), flow("10.20.0.5", "10.30.0.7", 8080)],
+                         source="ward")
+        pc, pump, lonely = (inventory.get_device(ip).id for ip in ("10.20.0.5", "10.30.0.7", "10.30.0.8"))
+    data = ok_json(sqlite_url, "risk", "--paths")
+    assert isinstance(data, dict)
+    assert {pump, lonely} <= set(data["targets"])
+    entries = {e["node"]: e["why"] for e in data["entries"]}
+    assert entries[pc] == "talks to the internet"
+    to_pump = [p for p in data["paths"] if p["target"] == pump]
+    assert to_pump and all(p["nodes"][-2:] == [pc, pump] for p in to_pump)
+    assert not [p for p in data["paths"] if p["target"] == lonely]
+    assert data["weak_points"][0]["node"] == pc and data["weak_points"][0]["targets"] == [pump]
+    table = run(sqlite_url, "risk", "--paths")
+    assert table.exit_code == 0 and "pump-7" in table.stdout and "Weakest points" in table.stdout

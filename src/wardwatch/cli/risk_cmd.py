@@ -50,6 +50,12 @@ def _open(ctx: typer.Context, db: str | None) -> tuple[Any, Any, Any]:
 
 def _fresh(ctx: typer.Context, db: str | None) -> tuple[Any, Any, Any]:
     """Open everything and evaluate when the stored results are stale."""
+    inventory, kb, settings, _report = _fresh_report(ctx, db)
+    return inventory, kb, settings
+
+
+def _fresh_report(ctx: typer.Context, db: str | None) -> tuple[Any, Any, Any, Any]:
+    """As :func:`_fresh`, with the evaluation's report (None when the stored results were current)."""
     from wardwatch.risk.service import ensure_fresh
 
     inventory, kb, settings = _open(ctx, db)
@@ -57,7 +63,54 @@ def _fresh(ctx: typer.Context, db: str | None) -> tuple[Any, Any, Any]:
     if report is not None:
         err_console.print(f"evaluated {report.devices} devices: {report.findings} findings "
                           f"({report.opened} new, {report.fixed} fixed) in {report.seconds:.1f} s", markup=False)
-    return inventory, kb, settings
+    return inventory, kb, settings, report
+
+
+def _known(kb: Any) -> tuple[dict[tuple[str, str], str], set[str]]:
+    """What the knowledge base holds before an import: each advisory's version stamp, the KEV CVEs."""
+    import sqlalchemy as sa
+
+    from wardwatch.intel import tables as it
+
+    with kb.engine.connect() as conn:
+        rows = conn.execute(sa.select(it.advisories.c.source, it.advisories.c.advisory_id, it.advisories.c.updated))
+        versions = {(r.source, r.advisory_id): str(r.updated) for r in rows}
+    return versions, set(kb.kev())
+
+
+def _early_warning(inventory: Any, kb: Any, before: tuple[dict[tuple[str, str], str], set[str]]) -> list[Any]:
+    """Issue 9 early warning after an import: one alert per new or updated advisory, and per new KEV entry,
+    that touches devices of the inventory (matched at once; re-imports raise nothing new)."""
+    import time
+
+    from wardwatch.alerting.lifecycle import AlertDesk
+    from wardwatch.detect.early_warning import EarlyWarning
+
+    versions, kev_before = before
+    now_versions, kev_now = _known(kb)
+    changed = {key for key, version in now_versions.items() if versions.get(key) != version}
+    new_kev = kev_now - kev_before
+    if not changed and not new_kev:
+        return []
+    warning = EarlyWarning(inventory, AlertDesk(inventory.engine), kb=kb)
+    now = time.time()
+    fresh = [a for a in kb.advisories() if (a.source, a.id) in changed]
+    raised: list[Any] = warning.on_advisories(fresh, now) if fresh else []
+    if new_kev:
+        entries = kb.kev()
+        raised += warning.on_kev([entries[c] for c in sorted(new_kev)], now)
+    return raised
+
+
+def _print_warnings(raised: list[Any]) -> None:
+    for r in raised:
+        if r.new:
+            err_console.print(f"early warning: {r.alert.title} ({len(r.alert.devices)} device(s))", markup=False)
+
+
+def _warning_dict(raised: list[Any]) -> list[dict[str, Any]]:
+    return [{"rule": r.alert.rule, "title": r.alert.title, "new": r.new, "devices": list(r.alert.devices),
+             "details": r.alert.details} for r in raised]
 
 
 def _print_import(report: Any, quiet: bool = False) -> None:
@@ -83,18 +136,24 @@ def intel_import(
     model: Annotated[str | None, typer.Option(help="Device model an SBOM or MDS2 form is for.")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
 ) -> None:
-    """Import intel files offline; each file all or nothing. Exit 3 when a file was skipped or rejected."""
+    """Import intel files offline; each file all or nothing. Exit 3 when a file was skipped or rejected.
+
+    A new or updated advisory, or a new KEV entry, that touches devices of the inventory raises one
+    early-warning alert listing them (``wardwatch alert list``)."""
     from wardwatch.intel.service import import_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing[:3])}", code=2)
-    _inventory, kb, _settings = _open(ctx, db)
+    inventory, kb, _settings = _open(ctx, db)
+    before = _known(kb)
     report = import_paths(kb, paths, schema_dir=schema_dir, vendor=vendor, model=model)
+    raised = _early_warning(inventory, kb, before) if report.imported else []
     if output is OutputFormat.json:
-        write_json(report.to_dict())
+        write_json({**report.to_dict(), "early_warning": _warning_dict(raised)})
     else:
         _print_import(report)
+        _print_warnings(raised)
     if report.skipped or report.rejected:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -126,8 +185,11 @@ def intel_update(
                        f"failed {len(report.failed)} (cache {folder})"))
     if do_import:
         files = [f for f in report.files if f.exists() and not f.name.endswith(".txt")]
-        _inventory, kb, _settings = _open(ctx, db)
-        _print_import(import_paths(kb, files), quiet=True)
+        inventory, kb, _settings = _open(ctx, db)
+        before = _known(kb)
+        imported = import_paths(kb, files)
+        _print_import(imported, quiet=True)
+        _print_warnings(_early_warning(inventory, kb, before) if imported.imported else [])
     if report.failed:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -191,10 +253,17 @@ def risk(
     key: Annotated[str | None, typer.Argument(help="Device id, MAC, IP or host name (all devices if omitted).")] = None,
     db: DbOption = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    paths: Annotated[bool, typer.Option("--paths", help="Attack paths from entry points to critical clinical "
+                                        "devices and the weakest points, instead of scores.")] = False,
+    max_hops: Annotated[int, typer.Option("--max-hops", min=1, max=8, help="Longest path (with --paths).")] = 4,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Paths and weak points shown (with --paths).")] = 50,
 ) -> None:
     """The explainable risk score of a device (or of every device): level and every factor with its source."""
     from wardwatch.risk import queries
 
+    if paths:
+        _paths(ctx, db, output, max_hops, limit)
+        return
     inventory, _kb, _settings = _fresh(ctx, db)
     if key is not None:
         found = queries.risk_for(inventory.engine, _device_id(inventory, key))
@@ -227,6 +296,37 @@ def risk(
         console.print(table)
 
 
+def _paths(ctx: typer.Context, db: str | None, output: OutputFormat, max_hops: int, limit: int) -> None:
+    """``risk --paths``: attack paths over the observed communication graph and the weakest points."""
+    from wardwatch.risk.paths import analyze_inventory
+    from wardwatch.risk.service import risk_weights
+
+    inventory = open_inventory(ctx, db)
+    report = analyze_inventory(inventory, risk_weights(settings_for(ctx, db)), max_hops)
+    data = report.to_dict(limit)
+    if output is OutputFormat.json:
+        write_json(data)
+        return
+    if output is OutputFormat.csv:
+        write_csv(data["paths"], ("entry", "target", "hops", "why_entry", "explanation"))
+        return
+    table = Table(show_header=True, title="Weakest points (critical devices exposed)")
+    for column in ("node", "exposes", "paths", "critical devices behind it"):
+        table.add_column(column)
+    for w in data["weak_points"]:
+        table.add_row(Text(str(w["label"])), str(w["exposes"]), str(w["paths"]),
+                      Text(", ".join(str(x) for x in w["targets"][:10])))
+    console.print(table)
+    table = Table(show_header=True, title="Attack paths (shortest first)")
+    for column in ("hops", "entry", "path"):
+        table.add_column(column)
+    for p in data["paths"]:
+        table.add_row(str(p["hops"]), Text(p["why_entry"]), Text(p["explanation"]))
+    console.print(table)
+    console.print(Text(f"{data['paths_total']} paths from {len(data['entries'])} entry points to "
+                       f"{len(data['targets'])} critical devices"))
+
+
 def plan(
     ctx: typer.Context,
     hours: Annotated[float, typer.Option("--hours", help="Budget of work hours.")] = 40.0,
@@ -242,8 +342,8 @@ def plan(
 
     if hours < 0:
         fail("--hours must not be negative", code=2)
-    inventory, kb, settings = _fresh(ctx, db)
-    planner = Planner(inventory.engine, kb, risk_weights(settings))
+    inventory, kb, settings, report = _fresh_report(ctx, db)
+    planner = Planner(inventory.engine, kb, risk_weights(settings), report)  # an evaluation's actions are kept
     if do:
         try:
             result = planner.simulate(do)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 
 from wardwatch.domain.flow import PROTO_L2, PROTO_TCP, PROTO_UDP
-from wardwatch.risk.context import ContextBuilder, DeviceView, is_global, load_views
+from wardwatch.risk.context import ContextBuilder, DeviceView, is_global, load_devices, load_views
 from wardwatch.risk.hygiene import REMOTE_ACCESS_PORTS
 from wardwatch.risk.score import RiskWeights
 
@@ -168,11 +168,43 @@ class PathsReport:
     paths: tuple[AttackPath, ...]
     weak_points: tuple[WeakPoint, ...]
 
+    def within(self, device_ids: Collection[int]) -> PathsReport:
+        """Only what lies inside ``device_ids`` (a department-scoped viewer): paths whose every device is one
+        of them (the internet may be a hop), the weakest points re-ranked over those paths."""
+        def inside(node: Node) -> bool:
+            return node == INTERNET or node in device_ids
+
+        paths = tuple(p for p in self.paths if all(inside(n) for n in p.nodes))
+        behind: dict[Node, set[int]] = defaultdict(set)
+        count: dict[Node, int] = defaultdict(int)
+        for path in paths:
+            for node in path.nodes[:-1]:
+                behind[node].add(path.target)
+                count[node] += 1
+        labels = {w.node: w.label for w in self.weak_points}
+        ranked = sorted(behind, key=lambda n: (-len(behind[n]), -count[n], str(n)))
+        weak = tuple(WeakPoint(n, labels.get(n, str(n)), len(behind[n]), tuple(sorted(behind[n])), count[n])
+                     for n in ranked)
+        return PathsReport({n: why for n, why in self.entries.items() if inside(n)},
+                           tuple(t for t in self.targets if t in device_ids), paths, weak)
+
+    def to_dict(self, limit: int = 200) -> dict[str, Any]:
+        """JSON-ready: entry points, targets, the ``limit`` shortest paths and the weakest points."""
+        return {
+            "entries": [{"node": n, "why": why} for n, why in self.entries.items()],
+            "targets": list(self.targets),
+            "paths_total": len(self.paths),
+            "paths": [{"entry": p.entry, "target": p.target, "nodes": list(p.nodes), "hops": len(p.nodes) - 1,
+                       "why_entry": p.why_entry, "explanation": p.explanation} for p in self.paths[:limit]],
+            "weak_points": [{"node": w.node, "label": w.label, "exposes": w.exposes, "targets": list(w.targets),
+                             "paths": w.paths} for w in self.weak_points[:limit]],
+        }
+
 
 def analyze_inventory(inventory: Any, weights: RiskWeights | None = None, max_hops: int = 4) -> PathsReport:
     """Attack paths over every device of the inventory and its stored flows."""
     weights = weights or RiskWeights()
-    devices = inventory.list_devices()
+    devices = load_devices(inventory.engine)
     views = load_views(inventory.engine, devices)
     builder = ContextBuilder(weights)
     labels = {v.id: " ".join(x for x in (v.device.value("hostname") or (v.device.ips[0] if v.device.ips else

@@ -1,20 +1,31 @@
 """Extensions read from the tables other capabilities write, when those tables exist.
 
-Today that is the ``alerts`` table (``alerting/tables.py``, migration ``7a01``); findings, risk and the plan
-fall back to "not computed" (``services.Extensions``) until their tables exist. An alert names its
-devices by inventory key or id; a department-scoped viewer sees only alerts about devices in scope.
+* **alerts** (``alerting/tables.py``, migration ``7a01``): an alert names its devices by inventory key or
+  id; a department-scoped viewer sees only alerts about devices in scope.
+* **findings, risk and the plan** (``risk/tables.py``, migration ``4b01``), through
+  :mod:`wardwatch.risk.queries`: "not computed" (None) until the risk service evaluated the inventory
+  (``wardwatch findings|risk|plan`` or the pipeline); scoped to the viewer's departments. The dashboard
+  aggregates are kept until the next evaluation or a person's decision on a finding (the change marker).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from wardwatch.inventory import queries
 from wardwatch.inventory import tables as t
 from wardwatch.inventory.queries import DeviceQuery
+from wardwatch.risk import queries as risk_queries
+from wardwatch.risk import tables as rt
 from wardwatch.web.services import Extensions
+
+_T = TypeVar("_T")
+#: Plain words for a risk level (the clinician's dashboard speaks them).
+LEVEL_WORDS = {"critical": "critical risk", "high": "high risk", "medium": "moderate risk", "low": "low risk"}
 
 #: Severity numbers (``domain.alert.Severity``) to words.
 SEVERITY_WORDS = {1: "info", 3: "low", 5: "medium", 8: "high", 10: "critical"}
@@ -33,13 +44,23 @@ def severity_word(value: object) -> str:
     return best
 
 
+def risk_summary(risk: dict[str, Any]) -> str:
+    """One line explaining a score: likelihood × impact and the factors that weigh most."""
+    factors = sorted(risk.get("factors") or (), key=lambda f: -abs(float(f.get("contribution", 0.0))))
+    top = "; ".join(f"{f['name']}: {f['value']} ({float(f['contribution']):+.2f}, {f['source']})"
+                    for f in factors[:4])
+    return f"likelihood {risk['likelihood']} × impact {risk['impact']}" + (f" — {top}" if top else "")
+
+
 class TableExtensions(Extensions):
-    """Reads alerts from the database when the table is there."""
+    """Reads alerts, findings, risk assessments and plans from the database."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._alerts: sa.Table | None = None
         self._checked = False
+        self._cache: dict[tuple[Any, ...], tuple[tuple[int, int], Any]] = {}
+        self._lock = threading.Lock()
 
     def _table(self) -> sa.Table | None:
         if not self._checked:
@@ -87,3 +108,96 @@ class TableExtensions(Extensions):
     def alerts_for(self, device_id: int) -> list[dict[str, Any]]:
         """Alerts naming one device."""
         return self._rows(None, 50, device_id)
+
+    # -- findings, risk, plan (wardwatch.risk) ------------------------------------------------------------
+    def _marker(self) -> tuple[int, int]:
+        """(newest evaluation, newest finding decision): what the risk numbers depend on; (0, 0) before any."""
+        with self.engine.connect() as conn:
+            evaluation = conn.execute(sa.select(sa.func.max(rt.evaluations.c.id))).scalar() or 0
+            decision = conn.execute(sa.select(sa.func.max(rt.finding_history.c.id))).scalar() or 0
+        return int(evaluation), int(decision)
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+        marker = self._marker()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[0] == marker:
+            return hit[1]  # type: ignore[no-any-return]
+        value = compute()
+        with self._lock:
+            if len(self._cache) > 512:
+                self._cache.clear()
+            self._cache[key] = (marker, value)
+        return value
+
+    def evaluated(self) -> bool:
+        """True once the risk service has evaluated the inventory."""
+        return self._marker()[0] > 0
+
+    def findings_by_severity(self, departments: tuple[str, ...] | None) -> list[tuple[str, int]]:
+        """(severity, open findings) in scope, most severe first."""
+        return self._cached(("severity", departments),
+                            lambda: risk_queries.findings_by_severity(self.engine, departments))
+
+    def devices_with_open_problems(self, departments: tuple[str, ...] | None, limit: int) -> list[dict[str, Any]]:
+        """Devices with open findings, riskiest first, each with a label and its problem in plain words."""
+        return self._cached(("problems", departments, limit), lambda: self._problems(departments, limit))
+
+    def _problems(self, departments: tuple[str, ...] | None, limit: int) -> list[dict[str, Any]]:
+        rows = risk_queries.devices_with_open_problems(self.engine, departments, limit)
+        labels = self._labels([int(r["device_id"]) for r in rows])
+        out = []
+        for r in rows:
+            count = int(r["open_findings"])
+            worst = r["worst"] or "open finding"
+            more = f" and {count - 1} more" if count > 1 else ""
+            words = LEVEL_WORDS.get(str(r["level"]), str(r["level"]))
+            out.append({**r, "id": r["device_id"], "label": labels.get(int(r["device_id"]), f"device {r['device_id']}"),
+                        "problem": f"{worst}{more} ({words}, score {float(r['score']):.0f})"})
+        return out
+
+    def _labels(self, ids: list[int]) -> dict[int, str]:
+        """A readable name per device: host name, else vendor and model, else an address."""
+        if not ids:
+            return {}
+        values: dict[int, dict[str, str]] = {}
+        with self.engine.connect() as conn:
+            for device_id, name, value in conn.execute(
+                    sa.select(t.attributes.c.device_id, t.attributes.c.name, t.attributes.c.value).where(
+                        t.attributes.c.device_id.in_(ids), t.attributes.c.name.in_(("hostname", "vendor", "model")))):
+                values.setdefault(int(device_id), {})[name] = value
+            for device_id, ip in conn.execute(sa.select(t.device_ips.c.device_id, t.device_ips.c.ip).where(
+                    t.device_ips.c.device_id.in_(ids)).order_by(t.device_ips.c.last_seen)):
+                values.setdefault(int(device_id), {})["ip"] = ip
+        out = {}
+        for device_id, v in values.items():
+            model = " ".join(x for x in (v.get("vendor"), v.get("model")) if x)
+            out[device_id] = v.get("hostname") or model or v.get("ip") or f"device {device_id}"
+        return out
+
+    def findings_for(self, device_id: int) -> list[dict[str, Any]]:
+        """The device's findings, most urgent first, with their explanation."""
+        return risk_queries.findings_for(self.engine, device_id)
+
+    def risk_for(self, device_id: int) -> dict[str, Any] | None:
+        """The device's stored risk assessment with a one-line ``summary``, or None."""
+        found = risk_queries.risk_for(self.engine, device_id)
+        return None if found is None else {**found, "summary": risk_summary(found)}
+
+    def all_findings(self, departments: tuple[str, ...] | None) -> list[dict[str, Any]] | None:
+        """Every finding in scope (None until the inventory was evaluated)."""
+        if not self.evaluated():
+            return None
+        return [{**f, "href": f"/devices/{f['device_id']}"} for f in risk_queries.all_findings(self.engine,
+                                                                                                departments)]
+
+    def plan(self) -> list[dict[str, Any]] | None:
+        """The actions of the newest remediation plan (``wardwatch plan``), or None."""
+        return risk_queries.latest_plan(self.engine)
+
+    def risk_by(self, attribute: str, departments: tuple[str, ...] | None) -> list[tuple[str, float, int]] | None:
+        """(group, mean score, devices) by ``attribute`` (None until the inventory was evaluated)."""
+        if not self.evaluated():
+            return None
+        return self._cached(("risk_by", attribute, departments),
+                            lambda: risk_queries.risk_by(self.engine, attribute, departments))
