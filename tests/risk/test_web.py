@@ -138,3 +138,31 @@ def test_clinician_sees_only_their_departments(hospital: tuple[Inventory, Knowle
     assert all(set(a["device_ids"]) <= {pump} for a in plan["actions"])
     paths = nurse.get("/api/v1/risk/paths").json()
     assert all(n == "internet" or n == pump for p in paths["paths"] for n in p["nodes"])
+
+
+def test_reports_carry_risk_and_the_plan(hospital: tuple[Inventory, KnowledgeBase]) -> None:
+    """The executive report's risk sections and top actions come from the stored evaluation and plan."""
+    from wardwatch.reports.build import build
+    from wardwatch.reports.data import gather
+    from wardwatch.risk.planning import Planner
+    from wardwatch.risk.service import risk_weights
+    from wardwatch.web.extensions import TableExtensions
+
+    inventory, kb = hospital
+    sources = TableExtensions(inventory.engine)
+    before = gather(inventory.engine, sources)
+    assert before.risk_by_department is None and before.plan is None
+    report = evaluate(inventory, kb)
+    chosen = Planner(inventory.engine, kb, risk_weights(None), report).plan(12.0)
+    data = gather(inventory.engine, sources)
+    assert data.risk_by_department is not None
+    departments = {name for name, _score, _n in data.risk_by_department}
+    assert departments == {"Radiology", "ICU", "IT"}
+    icu = next(score for name, score, _n in data.risk_by_department if name == "ICU")
+    pump = inventory.get_device("10.2.0.21").id
+    assert pump is not None and icu == round(queries.risk_for(inventory.engine, pump)["score"], 1)  # type: ignore[index]
+    assert data.plan is not None and [a["id"] for a in data.plan] == [c.action.id for c in chosen.chosen]
+    scoped = gather(inventory.engine, sources, ("ICU",))
+    assert scoped.findings_by_severity and sum(n for _s, n in scoped.findings_by_severity) == len(
+        [f for f in queries.findings_for(inventory.engine, pump) if f["status"] in ("affected", "possibly_affected")])
+    assert build(inventory.engine, sources, "pdf").startswith(b"%PDF")
