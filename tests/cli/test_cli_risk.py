@@ -202,3 +202,44 @@ def test_risk_paths_from_entry_points_to_critical_devices(sqlite_url: str) -> No
     assert data["weak_points"][0]["node"] == pc and data["weak_points"][0]["targets"] == [pump]
     table = run(sqlite_url, "risk", "--paths")
     assert table.exit_code == 0 and "pump-7" in table.stdout and "Weakest points" in table.stdout
+
+
+def test_intel_update_warns_of_a_new_kev_entry(tmp_path: Path, sqlite_url: str) -> None:
+    """``wardwatch intel update`` from a local mirror: a CVE that enters CISA KEV and that an advisory ties to
+    a device of the inventory raises one early-warning alert naming that device."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from wardwatch.alerting.lifecycle import AlertDesk
+    from wardwatch.detect.early_warning import KEV_RULE
+
+    register = tmp_path / "devices.csv"
+    register.write_text("mac,ip,vendor,model,device_class\n"
+                        "00:16:3e:00:00:01,10.10.0.1,Philips,IntelliSpace Portal 8.0.x,imaging_workstation\n")
+    with Inventory.open(sqlite_url) as inventory:
+        import_assets(inventory, register)
+        portal = inventory.get_device("10.10.0.1").key
+    assert run(sqlite_url, "intel", "import", str(require_shared("csaf-icsma", "icsma-18-058-02.json"))).exit_code == 0
+    catalog = json.loads(require_shared("kev", "known_exploited_vulnerabilities.json").read_text())
+    catalog["vulnerabilities"] = [v for v in catalog["vulnerabilities"] if v["cveID"] == "CVE-2017-0144"]
+    catalog["count"] = 1
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "kev.json").write_text(json.dumps(catalog))  # the other feeds are missing from the mirror
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(mirror))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = run(sqlite_url, "intel", "update", "--base-url", url, "--cache", str(tmp_path / "cache"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 3, result.stderr  # two feeds failed (404), KEV imported
+    with Inventory.open(sqlite_url) as inventory:
+        kev_alerts = [v.alert for v in AlertDesk(inventory.engine).views() if v.alert.rule == KEV_RULE]
+    assert [a.details["cve"] for a in kev_alerts] == ["CVE-2017-0144"]
+    assert kev_alerts[0].devices == (portal,)
+    assert "early warning: CVE-2017-0144" in result.stderr
