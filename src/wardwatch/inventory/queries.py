@@ -7,7 +7,8 @@ How each part stays fast (indexes from migration 9c01):
   covering index ``attributes(name, value, device_id)``; a "contains" filter on vendor or model first
   lists the attribute's distinct values with a loose index scan (one index seek per distinct value) and
   turns into ``value IN (...)``;
-* free-text search reads the ``device_search`` index (SQLite FTS5 trigram / PostgreSQL pg_trgm);
+* free-text search reads the search indexes: SQLite FTS5 trigram tables per searched column (migration
+  9c02), PostgreSQL pg_trgm over one ``device_search`` text per device (migration 9c01);
 * a page sorted by an attribute or by last seen walks the sort index and stops after ``offset + limit``
   rows; a filter that matches few devices (``SMALL_SET``) is sorted from the filter instead;
 * counts can be capped (``DeviceQuery.count_cap``): "10 000+" instead of counting every match.
@@ -32,7 +33,7 @@ from wardwatch.inventory import tables as t
 SORTABLE_ATTRIBUTES = ("hostname", "vendor", "model", "device_class", "department", "os", "firmware")
 SORT_COLUMNS = {"last_seen": t.devices.c.last_seen, "first_seen": t.devices.c.first_seen,
                 "mac": t.devices.c.mac, "id": t.devices.c.id}
-#: Attribute names the free-text search looks at (kept in ``device_search`` by migration 9c01's triggers).
+#: Attribute names the free-text search looks at (indexed by migrations 9c01/9c02's triggers).
 SEARCHED = ("hostname", "vendor", "model", "device_class", "os", "department", "asset_tag", "serial",
             "location", "ae_title")
 #: A filtered list matching at most this many devices is sorted from the filter, not walked in sort order.
@@ -84,14 +85,23 @@ def _like(value: str) -> str:
 
 @compiles(SearchMatch, "sqlite")
 def _search_sqlite(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    # one FTS5 trigram index per searched column (migration 9c02): a phrase of three or more characters
+    # matches as a substring (sqlite.org/fts5.html §4.3.5); shorter text is a LIKE over the same tables
     column = compiler.process(element.id_column, **kw)
     if len(element.text) >= 3:
-        # FTS5 trigram: a phrase of three or more characters matches as a substring (sqlite.org/fts5.html §4.3.5)
-        phrase = '"' + element.text.replace('"', '""') + '"'
-        bound = compiler.process(sa.bindparam("search_phrase", phrase, unique=True), **kw)
-        return f"{column} IN (SELECT rowid FROM device_search WHERE device_search MATCH {bound})"
-    bound = compiler.process(sa.bindparam("search_like", _like(element.text), unique=True), **kw)
-    return f"{column} IN (SELECT rowid FROM device_search WHERE body LIKE {bound} ESCAPE '\\')"
+        value = '"' + element.text.replace('"', '""') + '"'
+        test = "{fts} MATCH {bound}"
+    else:
+        value, test = _like(element.text), "{col} LIKE {bound} ESCAPE '\\'"
+
+    def cond(fts: str, col: str) -> str:  # a bound parameter each: positional placeholders
+        bound = compiler.process(sa.bindparam("search_text", value, unique=True), **kw)
+        return test.format(fts=fts, col=col, bound=bound)
+
+    attr, ip, mac = cond("search_attr", "value"), cond("search_ip", "ip"), cond("search_mac", "mac")
+    return (f"{column} IN (SELECT device_id FROM attributes WHERE id IN (SELECT rowid FROM search_attr WHERE {attr}) "
+            f"UNION SELECT device_id FROM device_ips WHERE id IN (SELECT rowid FROM search_ip WHERE {ip}) "
+            f"UNION SELECT rowid FROM search_mac WHERE {mac})")
 
 
 @compiles(SearchMatch)
