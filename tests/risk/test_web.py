@@ -97,6 +97,15 @@ def test_findings_and_risk_on_the_device_api_and_page(hospital: tuple[Inventory,
     assert pacs_risk is not None and f"Risk {pacs_risk['level']} ({pacs_risk['score']})" in text
     assert "CISA KEV" in text  # the finding's explanation is on the page
 
+    from wardwatch.web.extensions import TableExtensions
+
+    every = queries.list_findings(inventory.engine)
+    ext = TableExtensions(inventory.engine)
+    page_two = ext.findings_page(None, None, limit=3, offset=3)
+    assert page_two is not None and page_two[0] == len(every)
+    assert [f["id"] for f in page_two[1]] == [f["id"] for f in every[3:6]]
+    high = ext.findings_page(None, "HIGH", limit=1000)
+    assert high is not None and high[0] == len([f for f in every if f["severity"] == "high"]) == len(high[1])
     listed = analyst.get("/api/v1/findings").json()
     assert listed["computed"] and len(listed["items"]) == len(queries.list_findings(inventory.engine))
     assert "Telnet in use" in html.unescape(analyst.get("/findings").text)

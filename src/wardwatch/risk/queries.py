@@ -6,6 +6,7 @@ department, a tuple limits the result to devices whose ``department`` attribute 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,9 +28,27 @@ def _in_departments(departments: tuple[str, ...] | None) -> list[sa.ColumnElemen
     return [rt.findings.c.device_id.in_(scoped)]
 
 
-def finding_dict(row: Any) -> dict[str, Any]:
+#: The columns a finding list reads; ``data`` as text, parsed once per finding template.
+_COLUMNS = (rt.findings.c.id, rt.findings.c.device_id, rt.findings.c.kind, rt.findings.c.cve, rt.findings.c.advisory,
+            rt.findings.c.status, rt.findings.c.state, rt.findings.c.severity, rt.findings.c.cvss_score,
+            rt.findings.c.priority, rt.findings.c.ssvc, rt.findings.c.title, rt.findings.c.explanation,
+            rt.findings.c.first_seen, rt.findings.c.updated_at, rt.findings.c.fingerprint, rt.findings.c.digest,
+            sa.cast(rt.findings.c.data, sa.Text).label("data_text"))
+
+
+def _data(row: Any, memo: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The row's finding JSON: rows of one template (fingerprint and content digest) differ only in the
+    device id, which the list takes from its column, so each template's JSON is parsed once."""
+    key = (row.fingerprint, row.digest)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = json.loads(row.data_text) if row.data_text else {}
+    return found
+
+
+def finding_dict(row: Any, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """One stored finding as JSON: device_id, kind, cve, advisory, status, state, severity, explanation ..."""
-    data = row.data or {}
+    data = (row.data or {}) if data is None else data
     return {
         "id": row.id, "device_id": row.device_id, "kind": row.kind, "cve": row.cve, "advisory": row.advisory,
         "status": row.status, "state": row.state, "severity": row.severity.lower(), "cvss": row.cvss_score,
@@ -41,18 +60,42 @@ def finding_dict(row: Any) -> dict[str, Any]:
 
 
 def list_findings(engine: sa.Engine, *, device_id: int | None = None, statuses: Sequence[str] = (),
-                  departments: tuple[str, ...] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Findings, most urgent first; ``statuses`` filters on the match status or the workflow state."""
+                  departments: tuple[str, ...] | None = None, limit: int | None = None, offset: int = 0,
+                  severity: str | None = None) -> list[dict[str, Any]]:
+    """Findings, most urgent first; ``statuses`` filters on the match status or the workflow state,
+    ``severity`` on the severity word (case-insensitive); ``limit``/``offset`` page through them."""
     f = rt.findings
-    query = sa.select(f).where(*_in_departments(departments)).order_by(f.c.priority.desc(), f.c.id)
-    if device_id is not None:
-        query = query.where(f.c.device_id == device_id)
-    if statuses:
-        query = query.where(sa.or_(f.c.status.in_(list(statuses)), f.c.state.in_(list(statuses))))
+    query = sa.select(*_COLUMNS).where(*_filters(device_id, statuses, departments, severity)).order_by(
+        f.c.priority.desc(), f.c.id)
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    memo: dict[tuple[str, str], dict[str, Any]] = {}
     with engine.connect() as conn:
-        return [finding_dict(r) for r in conn.execute(query)]
+        return [finding_dict(r, _data(r, memo)) for r in conn.execute(query)]
+
+
+def count_findings(engine: sa.Engine, *, device_id: int | None = None, statuses: Sequence[str] = (),
+                   departments: tuple[str, ...] | None = None, severity: str | None = None) -> int:
+    """How many findings :func:`list_findings` would list without a limit."""
+    query = sa.select(sa.func.count()).select_from(rt.findings).where(
+        *_filters(device_id, statuses, departments, severity))
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def _filters(device_id: int | None, statuses: Sequence[str], departments: tuple[str, ...] | None,
+             severity: str | None) -> list[sa.ColumnElement[bool]]:
+    f = rt.findings
+    where = _in_departments(departments)
+    if device_id is not None:
+        where.append(f.c.device_id == device_id)
+    if statuses:
+        where.append(sa.or_(f.c.status.in_(list(statuses)), f.c.state.in_(list(statuses))))
+    if severity:
+        where.append(sa.func.lower(f.c.severity) == severity.lower())
+    return where
 
 
 def findings_for(engine: sa.Engine, device_id: int) -> list[dict[str, Any]]:
