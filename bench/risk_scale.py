@@ -1,6 +1,7 @@
 """Risk at scale: N devices × every imported advisory → findings, scores and candidate actions (issue 4).
 
     .venv/bin/python bench/risk_scale.py --devices 100000 --db /tmp/risk-scale.db
+    .venv/bin/python bench/risk_scale.py --devices 100000 --url postgresql+psycopg://USER@HOST/EMPTY_DB
 
 Setup (not timed): a fresh SQLite inventory whose devices are written straight into the tables, 70 % of
 them named after products of the ICSMA advisories in ../shared/data/csaf-icsma (vendor, product and
@@ -88,12 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--devices", type=int, default=100_000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--db", type=Path, default=Path("/tmp/wardwatch-risk-scale.db"))
+    p.add_argument("--db", type=Path, default=Path("/tmp/wardwatch-risk-scale.db"), help="SQLite file (recreated)")
+    p.add_argument("--url", help="Database URL of an EMPTY database instead of --db (e.g. PostgreSQL)")
     a = p.parse_args(argv)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(a.db) + suffix).unlink(missing_ok=True)
+    if a.url is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(a.db) + suffix).unlink(missing_ok=True)
     t0 = time.perf_counter()
-    inventory = Inventory.open(f"sqlite:///{a.db}")
+    inventory = Inventory.open(a.url or f"sqlite:///{a.db}")
     kb = KnowledgeBase(inventory.engine, create=False)
     report = import_paths(kb, [SHARED / "csaf-icsma", SHARED / "kev" / "known_exploited_vulnerabilities.json",
                                SHARED / "epss" / "CVE_2021_EPSS.csv"])
