@@ -51,11 +51,21 @@ def run(devices: int, seed: int, workdir: Path) -> list[str]:
         "generator's sidecar; join by MAC (by IP for devices the inventory only knows by address).", "",
         *markdown(card), "",
         f"Most frequent misses (catalogue model: truth → predicted): {misses}.", "",
-        "`tests/demo/test_classification.py` asserts the floor the current rules meet on its 60-device hospital "
-        "(macro recall ≥ 0.6, precision ≥ 0.75; measured 0.64 / 0.79): NOT yet the 0.8 issue 6 asks for. The "
-        "gap, by cause: vendor imaging rules claim the generic "
-        "`imaging_modality` over the modality's own class; bedside monitors' HL7 MSH-3 read as gateways; Windows "
-        "devices of clinical vendors read as workstations; static servers never bound to their MAC).", "",
+        "`tests/demo/test_classification.py` asserts macro recall ≥ 0.9 and macro precision ≥ 0.9 on its "
+        "60-device hospital. What got it here: the resolver prefers a taxonomy descendant over its ancestor at "
+        "comparable confidence (`identify/decide.py`, rule 4: a vendor's `imaging_modality` gives way to the "
+        "DICOM `ct_scanner`); the generic Windows/Linux OS rules are weak guesses (0.55/0.45) any "
+        "device-specific rule overrides; family rules for public traits (iOS DHCP option 55, LLDP telephone "
+        "capability, SDC `sdc.cdc.type` MDS scopes, HL7 MSH-3 product names, POCT1-A roles, vendor OUIs); and "
+        "the generator made faithful: bedside monitors stream to their central station/gateway, which sends the "
+        "HL7, every host ARPs (RFC 5227 announcement, gateway lookup), so static servers are bound to their "
+        "addresses.", "",
+        "Caveat: a synthetic hospital in which every model shows its public trait is easier than a real "
+        "network; the figures say the rules and the resolver do what they should on what the generator makes. "
+        "At 1 000 devices (seeds 7 and 99) macro recall is 0.97: the flow table hands a flow direction at most "
+        "64 datagrams to the dissectors, and every DHCP DISCOVER/REQUEST of a VLAN shares one 5-tuple "
+        "(0.0.0.0:68 → 255.255.255.255:67), so beyond about 32 clients on one VLAN their DHCP is never "
+        "dissected; guest phones with randomized MACs are then left with nothing to classify them by.", "",
     ]
 
 

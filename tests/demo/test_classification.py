@@ -19,9 +19,11 @@ from wardwatch.pipeline.analyze import analyze_captures
 #: tshark "decode as" for the ports the demo uses beyond the registered ones (HL7 MLLP, POCT1-A XML).
 DECODE_AS = ["-d", "tcp.port==6661,hl7", "-d", "tcp.port==2575,hl7", "-d", "tcp.port==3001,xml"]
 SOAP = "{http://www.w3.org/2003/05/soap-envelope}"
-#: Floors the current rules meet on this capture (bench/RESULTS.md has the 400-device figures).
-MACRO_RECALL_FLOOR = 0.6
-MACRO_PRECISION_FLOOR = 0.75
+#: Floors the rules meet on this capture (measured 0.99 / 0.96, vendor right for 46 of 60;
+#: bench/RESULTS.md has the 400-device figures). Issue 6 asks for at least 0.8 on both.
+MACRO_RECALL_FLOOR = 0.9
+MACRO_PRECISION_FLOOR = 0.9
+VENDOR_FLOOR = 0.7
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_classification_matches_truth(hospital: tuple[Path, Any, Scorecard, Any]
     card = hospital[2]
     assert card.macro_recall >= MACRO_RECALL_FLOOR, card.misses.most_common(10)
     assert card.macro_precision >= MACRO_PRECISION_FLOOR, card.misses.most_common(10)
-    assert card.vendor_correct >= 0.5 * card.devices
+    assert card.vendor_correct >= VENDOR_FLOOR * card.devices
 
 
 def test_scoring_counts_a_wrong_class_against_both(hospital: tuple[Path, Any, Any, Any]) -> None:

@@ -31,6 +31,7 @@ def _round(ctx: Context, dev: HospitalDevice, r: int, evs: list[events.Event] | 
     if r == 0:
         if dev.model.dhcp is not None:
             network.dhcp_exchange(ctx, dev)
+        network.arp_boot(ctx, dev)
         if "sdc" in b:
             network.sdc_hello(ctx, dev)
     if "lldp_switch" in b or "lldp_med" in b:
@@ -43,6 +44,8 @@ def _round(ctx: Context, dev: HospitalDevice, r: int, evs: list[events.Event] | 
         network.ntp_sync(ctx, dev)
     if "hl7_oru" in b:
         clinical.oru(ctx, dev)
+    if "monitor_stream" in b:
+        clinical.monitor_stream(ctx, dev)
     if "hl7_pump" in b and ctx.roles.pump_servers:
         clinical.pump(ctx, dev)
     if "hl7_lab" in b and (r + i) % 2 == 0:

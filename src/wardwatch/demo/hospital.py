@@ -93,6 +93,8 @@ def _core(n: int) -> list[tuple[str, str, int]]:
         ("radiology", "carestream_vue_ris", 1 + n // 40000),
         ("pharmacy", "bd_alaris_systems_manager", 1 + n // 20000),
         ("icu", "philips_picix", 1 + n // 3000), ("ed", "ge_cscs", 1 + n // 6000),
+        ("admin", "ge_carescape_gateway", 1 + n // 20000), ("admin", "mindray_egateway", 1 + n // 20000),
+        ("admin", "draeger_infinity_gateway", 1 + n // 20000),
         ("radiology", "ge_optima_ct540", 1), ("icu", "draeger_m540", 1), ("icu", "bd_alaris_8015", 1),
         ("icu", "siemens_dca_vantage", 1), ("lab", "sysmex_xn1000", 1), ("admin", "dell_optiplex_w7", 1),
         ("wards", "hp_laserjet_m607", 1), ("wards", "cisco_cp8841", 1), ("guest_wifi", "guest_laptop", 1),

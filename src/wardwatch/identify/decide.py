@@ -16,6 +16,14 @@ The rule, applied per attribute name on every change of a device's facts:
    * equal strength and evidence, and it was seen more than :data:`HOLD_SECONDS` after the incumbent
      was last seen (hysteresis: two values alternating within the hold time do not flap).
 
+4. **Specific beats generic (``device_class`` only).** After steps 1-3 pick a class, a candidate of the
+   same tier whose class *descends* from the winner in the taxonomy (``ct_scanner`` under
+   ``imaging_modality``, ``syringe_pump`` under ``infusion_pump``) takes its place when its confidence is
+   at least the winner's minus :data:`SPECIFICITY_MARGIN`. A vendor rule that can only say "an imaging
+   modality" and a DICOM rule that says "a CT scanner" agree; the more specific answer is the useful
+   one. The deepest such descendant wins (then the strongest). Classes that are not ancestor and
+   descendant (``patient_monitor`` vs ``central_station``) still compete on strength alone.
+
 The choice is a function of the facts and the incumbent only, so replaying observations leaves every
 attribute as it was (idempotent), and the order two captures are ingested in does not matter when their
 facts are far enough apart in time.
@@ -29,11 +37,16 @@ from dataclasses import dataclass, field
 from wardwatch.domain.device import Attribute, AttributeSource, Evidence
 from wardwatch.identify.kinds import mappings_for
 from wardwatch.identify.state import FactState
+from wardwatch.identify.taxonomy import Taxonomy, default_taxonomy
 
 #: Confidence difference under which two candidates count as equally strong.
 CONFIDENCE_MARGIN = 0.05
 #: Seconds a newer, equally supported value must postdate the incumbent to replace it.
 HOLD_SECONDS = 300.0
+#: How much less confident a more specific class (a taxonomy descendant) may be and still replace its ancestor.
+SPECIFICITY_MARGIN = 0.1
+#: The attribute whose values form the taxonomy.
+CLASS_ATTRIBUTE = "device_class"
 
 TIER_RANK: dict[AttributeSource, int] = {
     AttributeSource.MANUAL: 3,
@@ -132,8 +145,35 @@ def _beats(challenger: Candidate, incumbent: Candidate) -> bool:
     return challenger.last_seen > incumbent.last_seen + HOLD_SECONDS
 
 
+def refine(winner: Candidate, group: Iterable[Candidate], taxonomy: Taxonomy | None = None) -> Candidate:
+    """The most specific class candidate of ``group`` that descends from ``winner``'s class with a
+    confidence within :data:`SPECIFICITY_MARGIN` of it (rule 4 of the module docstring), else ``winner``."""
+    tax = taxonomy or default_taxonomy()
+    best, depth = winner, len(tax.lineage(winner.value))
+    floor = winner.confidence - SPECIFICITY_MARGIN - 1e-9
+    for candidate in group:
+        if candidate is winner or candidate.confidence < floor or candidate.norm == winner.norm:
+            continue
+        lineage = tax.lineage(candidate.value)
+        if winner.value not in lineage[1:]:
+            continue
+        if (len(lineage), _strength(candidate)) > (depth, _strength(best)):
+            best, depth = candidate, len(lineage)
+    return best
+
+
 def choose(candidates: Iterable[Candidate], incumbent: Attribute | None) -> Candidate | None:
     """The winning candidate of one attribute (see the module docstring), or ``None``."""
+    candidates = list(candidates)
+    winner = _choose(candidates, incumbent)
+    if winner is None or winner.name != CLASS_ATTRIBUTE or winner.source not in (
+        AttributeSource.RULE, AttributeSource.OBSERVED
+    ):
+        return winner
+    return refine(winner, [c for c in candidates if c.source is winner.source])
+
+
+def _choose(candidates: Iterable[Candidate], incumbent: Attribute | None) -> Candidate | None:
     tiers: dict[AttributeSource, list[Candidate]] = {}
     for candidate in candidates:
         tiers.setdefault(candidate.source, []).append(candidate)

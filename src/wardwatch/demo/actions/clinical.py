@@ -7,8 +7,9 @@ import time
 
 from wardwatch.demo.actions.context import Context
 from wardwatch.demo.hospital import FACILITY, HospitalDevice
-from wardwatch.demo.traffic import dicom, dicom_data, hl7, poct
+from wardwatch.demo.traffic import dicom, dicom_data, hl7, infra, poct
 from wardwatch.demo.traffic.patients import patient
+from wardwatch.demo.wire.session import Endpoint
 
 DICOM_PORT = 104
 HL7_PORT = 2575
@@ -110,6 +111,34 @@ def oru(ctx: Context, dev: HospitalDevice) -> None:
                           patient(ctx.rng), loc, dev.model.model, dev.model.vendor,
                           (60 + ctx.rng.randrange(50), 90 + ctx.rng.randrange(10), 10 + ctx.rng.randrange(15)))
     _mllp(ctx, dev, engine, HL7_PORT, msg, app, "2.6", "R01")
+
+
+#: UDP port of the bedside-to-central stream. The vendors' monitoring-network protocols are proprietary
+#: and undocumented; this port and the opaque payload are stand-ins (nothing identifies a device by them).
+MONITOR_STREAM_PORT = 7100
+
+
+def monitor_stream(ctx: Context, dev: HospitalDevice) -> None:
+    """A bedside device's round on its monitoring network: an opaque datagram exchange with its central
+    station or gateway, which then exports the vitals as HL7 ORU^R01 with OBX-18 naming the device."""
+    route = ctx.roles.streams(dev)
+    if route is None:
+        return
+    collector, exporter = route
+    sport = MONITOR_STREAM_PORT
+    seed = (dev.index, ctx.em.now)
+    ctx.em.udp(ctx.ep(dev), ctx.peer(dev, collector), sport, MONITOR_STREAM_PORT, infra.opaque(240, "vitals", seed), 0)
+    back = ctx.peer(dev, collector)
+    ctx.em.udp(Endpoint(back.mac, back.ip, dev.vlan, back.ttl), ctx.ep(dev), MONITOR_STREAM_PORT, sport,
+               infra.opaque(32, "ack", seed), 300)
+    engine = ctx.pick(ctx.roles.engines, exporter)
+    app = exporter.model.hl7_app or exporter.model.model
+    loc = f"{dev.department.name.upper()}^{dev.index % 40 + 1:02d}^1"
+    msg = hl7.oru_monitor(app, hl7.eui64(exporter.mac), FACILITY, _ts(ctx), f"{ctx.rng.randrange(10**9):09d}",
+                          patient(ctx.rng), loc, dev.model.model, dev.model.vendor,
+                          (60 + ctx.rng.randrange(50), 90 + ctx.rng.randrange(10), 10 + ctx.rng.randrange(15)),
+                          device_eui=hl7.eui64(dev.mac))
+    _mllp(ctx, exporter, engine, HL7_PORT, msg, app, "2.6", "R01")
 
 
 def pump(ctx: Context, dev: HospitalDevice) -> None:

@@ -38,6 +38,7 @@ class Roles:
     central_stations: list[HospitalDevice]
     workstations: list[HospitalDevice]
     modalities: list[HospitalDevice]
+    by_key: dict[str, list[HospitalDevice]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, table: list[HospitalDevice]) -> Roles:
@@ -52,7 +53,37 @@ class Roles:
             central_stations=[d for d in table if d.model.device_class == "central_station"],
             workstations=[d for d in table if d.model.device_class == "workstation"],
             modalities=[d for d in table if "dicom_store" in d.model.behaviours],
+            by_key=_by_key(table),
         )
+
+    def streams(self, dev: HospitalDevice) -> tuple[HospitalDevice, HospitalDevice] | None:
+        """Where a bedside device streams (its central station or gateway) and who exports its HL7."""
+        route = MONITORING_NETWORKS.get(dev.model.vendor)
+        if route is None:
+            return None
+        collectors, exporters = self.by_key.get(route[0]), self.by_key.get(route[1])
+        if not collectors or not exporters:
+            return None
+        return collectors[dev.index % len(collectors)], exporters[dev.index % len(exporters)]
+
+
+#: Vendor of a bedside device -> (where it streams, who sends its data out as HL7). Philips bedside
+#: monitors feed the Patient Information Center iX, which also exports HL7; GE CARESCAPE monitors feed
+#: the CARESCAPE Central Station and reach HL7 through the CARESCAPE Gateway; Mindray and Dräger
+#: devices reach HL7 through eGateway and the Infinity Gateway.
+MONITORING_NETWORKS: dict[str, tuple[str, str]] = {
+    "Philips": ("philips_picix", "philips_picix"),
+    "GE Healthcare": ("ge_cscs", "ge_carescape_gateway"),
+    "Mindray": ("mindray_egateway", "mindray_egateway"),
+    "Dräger": ("draeger_infinity_gateway", "draeger_infinity_gateway"),
+}
+
+
+def _by_key(table: list[HospitalDevice]) -> dict[str, list[HospitalDevice]]:
+    out: dict[str, list[HospitalDevice]] = {}
+    for dev in table:
+        out.setdefault(dev.model.key, []).append(dev)
+    return out
 
 
 @dataclass

@@ -33,6 +33,19 @@ def dhcp_exchange(ctx: Context, dev: HospitalDevice) -> None:
                                                               ctx.roles.dc.ip, DOMAIN), 800)
 
 
+def arp_boot(ctx: Context, dev: HospitalDevice) -> None:
+    """What every IPv4 host does once its address is set: announce it (RFC 5227 §2.3 ARP Announcement,
+    RFC 2131 §4.4.1 for DHCP clients; statically addressed servers too) and resolve its gateway (RFC 826),
+    which answers."""
+    gw_mac, gw_ip = dev.department.gateway_mac, dev.department.gateway_ip
+    announce = infra.arp(infra.ARP_REQUEST, dev.mac, dev.ip, b"\0" * 6, dev.ip)
+    ctx.em.frame(ethernet(BROADCAST_MAC, dev.mac, dev.vlan, infra.ETH_P_ARP) + announce, 400)
+    ask = infra.arp(infra.ARP_REQUEST, dev.mac, dev.ip, b"\0" * 6, gw_ip)
+    ctx.em.frame(ethernet(BROADCAST_MAC, dev.mac, dev.vlan, infra.ETH_P_ARP) + ask, 300)
+    answer = infra.arp(infra.ARP_REPLY, gw_mac, gw_ip, dev.mac, dev.ip)
+    ctx.em.frame(ethernet(dev.mac, gw_mac, dev.vlan, infra.ETH_P_ARP) + answer, 200)
+
+
 def lldp(ctx: Context, dev: HospitalDevice) -> None:
     """An LLDPDU: switches advertise themselves; phones add LLDP-MED inventory and a voice policy."""
     m = dev.model
@@ -86,6 +99,12 @@ def ssdp(ctx: Context, dev: HospitalDevice) -> None:
     ctx.em.udp(src, dst, 1900, 1900, payload, 200)
 
 
+#: MDS type codes (ISO/IEEE 11073-10101 nomenclature) an SDC provider announces as ``sdc.cdc.type`` scopes
+#: (IEEE 11073-20701 §9.3): multi-parameter patient monitor, ventilator, anaesthesia system (the code in
+#: Dräger's own MDIB, ../shared/data/sdc-mdib/tests_70041_MDIB_Final.xml).
+MDS_TYPES: dict[str, str] = {"patient_monitor": "69965", "ventilator": "70001", "anesthesia_machine": "70041"}
+
+
 def sdc_hello(ctx: Context, dev: HospitalDevice) -> None:
     """WS-Discovery Hello of an SDC provider to 239.255.255.250:3702 (IEEE 11073-20702 §8.3)."""
     src = Endpoint(dev.mac, dev.ip, dev.vlan, 1)
@@ -95,8 +114,10 @@ def sdc_hello(ctx: Context, dev: HospitalDevice) -> None:
     bed = f"BED{dev.index % 40 + 1:02d}"
     loc = (f"sdc.ctxt.loc:/sdc.ctxt.loc.detail/STMARY%2F%2F{dev.department.name.upper()}%2F%2F%2F{bed}"
            f"?fac=STMARY&poc={dev.department.name.upper()}&bed={bed}")
+    mds = MDS_TYPES.get(dev.model.device_class)
     payload = discovery.wsd_hello(ep_uuid, discovery.stable_uuid("msg", dev.mac.hex(), ctx.em.now),
-                                  f"https://{ip}:6464/{ep_uuid}", loc, 1 + dev.index)
+                                  f"https://{ip}:6464/{ep_uuid}", loc, 1 + dev.index,
+                                  [f"sdc.cdc.type:///{mds}"] if mds else [])
     ctx.em.udp(src, dst, 3702, 3702, payload, 200)
 
 

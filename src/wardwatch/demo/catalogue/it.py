@@ -12,8 +12,10 @@ IT_MODELS: tuple[DeviceModel, ...] = (
     DeviceModel("hl7_interface_engine", "server", "Infor", "Cloverleaf Integration Suite",
                 ("00:50:56",), "Red Hat Enterprise Linux 8", None, "cloverleaf-{n:02d}", fw("19.1"),
                 b("hl7_engine", "tls_cloud"), cloud="cdn.redhat.com"),
-    DeviceModel("poct_data_manager", "server", "Siemens Healthineers", "POC Data Manager (RAPIDComm)",
-                ("00:50:56",), "Windows Server 2016", None, "POCDM-{n:02d}", fw("7.0"), b("poct_dm", "smb")),
+    # POCT data management middleware (the POCT1-A observation reviewer), like the pump server: clinical IT.
+    DeviceModel("poct_data_manager", "clinical_information_system", "Siemens Healthineers",
+                "POC Data Manager (RAPIDComm)", ("00:50:56",), "Windows Server 2016", None, "POCDM-{n:02d}",
+                fw("7.0"), b("poct_dm", "smb")),
     DeviceModel("file_server_2008", "server", "HPE", "ProLiant DL380 G7 (file server)", ("00:1f:29",),
                 "Windows Server 2008 R2", None, "FS{n:02d}", fw("6.1.7601"), b("smb1_server", "ftp_server"),
                 end_of_life=True),

@@ -104,8 +104,11 @@ def lldp(mac: bytes, port: str, sys_name: str, sys_desc: str, caps: int, enabled
     return pdu + _tlv(0, b"")
 
 
-def wsd_hello(endpoint_uuid: str, message_uuid: str, xaddr: str, location_scope: str, instance_id: int) -> bytes:
-    """An SDC WS-Discovery Hello (OASIS WS-Discovery 1.1 §4.1, IEEE 11073-20702 §8, 11073-20701 §9.2)."""
+def wsd_hello(endpoint_uuid: str, message_uuid: str, xaddr: str, location_scope: str, instance_id: int,
+              extra_scopes: list[str] | None = None) -> bytes:
+    """An SDC WS-Discovery Hello (OASIS WS-Discovery 1.1 §4.1, IEEE 11073-20702 §8, 11073-20701 §9.2);
+    ``extra_scopes`` such as the MDS type (``sdc.cdc.type:///70001``, 11073-20701 §9.3) follow the location."""
+    scopes = " ".join(["sdc.mds.pkp:1.2.840.10004.20701.1.1", escape(location_scope), *map(escape, extra_scopes or [])])
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<s12:Envelope xmlns:s12="http://www.w3.org/2003/05/soap-envelope" '
@@ -121,7 +124,7 @@ def wsd_hello(endpoint_uuid: str, message_uuid: str, xaddr: str, location_scope:
         "</s12:Header><s12:Body><wsd:Hello>"
         f"<wsa:EndpointReference><wsa:Address>urn:uuid:{endpoint_uuid}</wsa:Address></wsa:EndpointReference>"
         "<wsd:Types>dpws:Device mdpws:MedicalDevice</wsd:Types>"
-        f"<wsd:Scopes>sdc.mds.pkp:1.2.840.10004.20701.1.1 {escape(location_scope)}</wsd:Scopes>"
+        f"<wsd:Scopes>{scopes}</wsd:Scopes>"
         f"<wsd:XAddrs>{escape(xaddr)}</wsd:XAddrs>"
         "<wsd:MetadataVersion>1</wsd:MetadataVersion>"
         "</wsd:Hello></s12:Body></s12:Envelope>"

@@ -33,9 +33,11 @@ def _pid(p: Patient) -> str:
 
 
 def oru_monitor(app: str, eui: str, facility: str, ts: str, control: str, p: Patient, location: str,
-                model: str, vendor: str, values: tuple[int, int, int]) -> str:
-    """ORU^R01 from a monitor (IHE PCD-01 DEC) with OBX-18 naming the device."""
-    device = f"{eui}^{vendor} {model}^{eui}^EUI-64"
+                model: str, vendor: str, values: tuple[int, int, int], device_eui: str | None = None) -> str:
+    """ORU^R01 (IHE PCD-01 DEC) from a device or, when ``device_eui`` differs from the sender's ``eui``, from
+    the gateway reporting for it: MSH-3 names the sending application, OBX-18 the device."""
+    source = device_eui or eui
+    device = f"{source}^{vendor} {model}^{source}^EUI-64"
     hr, spo2, rr = values
     segs = [
         _msh(f"{app}^{eui}^EUI-64", facility, "CLOVERLEAF", "HOSP", ts, "ORU^R01^ORU_R01", control, "2.6",

@@ -22,6 +22,15 @@ def dns_response(qid: int, name: str, address: bytes, ttl: int = 300) -> bytes:
     return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + answer
 
 
+ETH_P_ARP = 0x0806
+ARP_REQUEST, ARP_REPLY = 1, 2
+
+
+def arp(op: int, sender_mac: bytes, sender_ip: bytes, target_mac: bytes, target_ip: bytes) -> bytes:
+    """An Ethernet/IPv4 ARP packet (RFC 826): htype 1, ptype 0x0800, hlen 6, plen 4, op, addresses."""
+    return struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + sender_mac + sender_ip + target_mac + target_ip
+
+
 def _ntp_ts(unix_us: int) -> bytes:
     secs, us = divmod(unix_us, 1_000_000)
     return struct.pack("!II", secs + NTP_EPOCH_OFFSET, (us << 32) // 1_000_000)
