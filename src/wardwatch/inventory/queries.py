@@ -17,17 +17,14 @@ How each part stays fast (indexes from migration 9c01):
 from __future__ import annotations
 
 import ipaddress
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from wardwatch.inventory import tables as t
+from wardwatch.inventory.query_sql import IdsIn, SearchMatch, like_pattern
 
 #: Sort keys of the device list: attribute names, plus the columns of the devices table.
 SORTABLE_ATTRIBUTES = ("hostname", "vendor", "model", "device_class", "department", "os", "firmware")
@@ -64,78 +61,6 @@ class DeviceQuery:
     offset: int = 0
     departments: tuple[str, ...] | None = None
     count_cap: int | None = None
-
-
-class SearchMatch(sa.sql.expression.ColumnElement[bool]):
-    """``id_column IN (devices whose search text contains text)``, compiled per dialect."""
-
-    # not Boolean: SQLite would get "(x IN ...) = 1", which no index serves
-    type = sa.types.NullType()  # type: ignore[assignment]
-    inherit_cache = False
-
-    def __init__(self, id_column: sa.ColumnElement[Any], text: str) -> None:
-        self.id_column = id_column
-        self.text = text
-
-
-def _like(value: str) -> str:
-    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-@compiles(SearchMatch, "sqlite")
-def _search_sqlite(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
-    # one FTS5 trigram index per searched column (migration 9c02): a phrase of three or more characters
-    # matches as a substring (sqlite.org/fts5.html §4.3.5); shorter text is a LIKE over the same tables
-    column = compiler.process(element.id_column, **kw)
-    if len(element.text) >= 3:
-        value = '"' + element.text.replace('"', '""') + '"'
-        test = "{fts} MATCH {bound}"
-    else:
-        value, test = _like(element.text), "{col} LIKE {bound} ESCAPE '\\'"
-
-    def cond(fts: str, col: str) -> str:  # a bound parameter each: positional placeholders
-        bound = compiler.process(sa.bindparam("search_text", value, unique=True), **kw)
-        return test.format(fts=fts, col=col, bound=bound)
-
-    attr, ip, mac = cond("search_attr", "value"), cond("search_ip", "ip"), cond("search_mac", "mac")
-    return (f"{column} IN (SELECT device_id FROM attributes WHERE id IN (SELECT rowid FROM search_attr WHERE {attr}) "
-            f"UNION SELECT device_id FROM device_ips WHERE id IN (SELECT rowid FROM search_ip WHERE {ip}) "
-            f"UNION SELECT rowid FROM search_mac WHERE {mac})")
-
-
-@compiles(SearchMatch)
-def _search_default(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
-    # PostgreSQL: the stored text is lower-cased; pg_trgm's GIN index serves LIKE '%x%' (3+ characters)
-    column = compiler.process(element.id_column, **kw)
-    bound = compiler.process(sa.bindparam("search_like", _like(element.text), unique=True), **kw)
-    return f"{column} IN (SELECT device_id FROM device_search WHERE body LIKE {bound} ESCAPE '\\')"
-
-
-class IdsIn(sa.sql.expression.ColumnElement[bool]):
-    """``id_column IN (ids)`` with the ids as ONE parameter (a JSON array on SQLite, an array on
-    PostgreSQL): thousands of ids without thousands of placeholders."""
-
-    # not Boolean: SQLite would get "(x IN ...) = 1", which no index serves
-    type = sa.types.NullType()  # type: ignore[assignment]
-    inherit_cache = False
-
-    def __init__(self, id_column: sa.ColumnElement[Any], ids: Sequence[int]) -> None:
-        self.id_column = id_column
-        self.ids = list(ids)
-
-
-@compiles(IdsIn, "sqlite")
-def _ids_sqlite(element: IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
-    bound = compiler.process(sa.bindparam("ids_json", json.dumps(element.ids), unique=True), **kw)
-    return f"{compiler.process(element.id_column, **kw)} IN (SELECT value FROM json_each({bound}))"
-
-
-@compiles(IdsIn)
-def _ids_default(element: IdsIn, compiler: SQLCompiler, **kw: Any) -> str:
-    bound = compiler.process(sa.bindparam("ids_array", element.ids, type_=postgresql.ARRAY(sa.BigInteger),
-                                          unique=True), **kw)
-    return f"{compiler.process(element.id_column, **kw)} = ANY({bound})"
 
 
 def subnet_range(cidr: str) -> tuple[int, str, str]:
@@ -175,7 +100,7 @@ def _contains(conn: sa.Connection | None, id_column: sa.ColumnElement[Any], name
     value = t.attributes.c.value
     values = distinct_values(conn, name) if conn is not None else None
     if values is None:
-        return _has_attr(id_column, name, sa.func.lower(value).like(_like(text), escape="\\"))
+        return _has_attr(id_column, name, sa.func.lower(value).like(like_pattern(text), escape="\\"))
     wanted = text.lower()
     return _has_attr(id_column, name, value.in_([v for v in values if wanted in v.lower()]))
 
@@ -310,18 +235,19 @@ def _column_page(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnE
     return [int(i) for i in conn.execute(stmt).scalars()]
 
 
-def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, ids: list[int]) -> list[int] | None:
+def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, matches: int,
+                 matching: Callable[[sa.ColumnElement[Any]], list[sa.ColumnElement[bool]]]) -> list[int] | None:
     """The page from the first ``WALK_BUDGET`` entries of the sort index, or None when they do not hold
     it (then the matches are sorted instead). Bounded work whether or not the matches cluster."""
     if query.limit is None:
         return None
     newest = int(conn.execute(sa.select(sa.func.max(t.devices.c.id))).scalar() or 0)  # about the device count
-    if (query.offset + query.limit) * newest > len(ids) * WALK_BUDGET // 2:
+    if (query.offset + query.limit) * newest > matches * WALK_BUDGET // 2:
         return None  # evenly spread, the matches would not fill the page within the window
     a = t.attributes.c
     window = (sa.select(a.device_id, a.value).where(a.name == attribute).order_by(a.value, a.device_id)
               .limit(WALK_BUDGET).subquery("window"))
-    stmt = (sa.select(window.c.device_id).where(IdsIn(window.c.device_id, ids))
+    stmt = (sa.select(window.c.device_id).where(*matching(window.c.device_id))
             .order_by(window.c.value, window.c.device_id).offset(query.offset).limit(query.limit))
     page = [int(i) for i in conn.execute(stmt).scalars()]
     return page if len(page) == query.limit else None
@@ -330,24 +256,37 @@ def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, ids: l
 def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
     """The total matching (capped by ``query.count_cap``) and the ids of one page, in the requested order.
 
-    A filtered list first fetches up to ``SMALL_SET + 1`` matching ids: when that is all of them, the
-    page is looked for among them in the first ``WALK_BUDGET`` entries of the sort index, otherwise they
-    are sorted; a filter with more matches walks the whole sort index (they are dense: the page comes soon).
+    A filtered list first counts up to ``SMALL_SET + 1`` matches (a search fetches their ids, so that it
+    runs once): when that is all of them, the page is looked for in the first ``WALK_BUDGET`` entries of
+    the sort index, otherwise the matches are sorted; a filter with more matches walks the whole sort
+    index (they are dense: the page comes soon).
     """
     key, descending = _sort_key(query.sort)
     where = conditions(query, conn)
     exact: int | None = None
     if where:
-        # the matches' ids, when few: the filter (a search, above all) is evaluated once
-        ids = [int(i) for i in conn.execute(sa.select(t.devices.c.id).where(*where).limit(SMALL_SET + 1)).scalars()]
-        if len(ids) <= SMALL_SET:
-            total = len(ids) if query.count_cap is None else min(len(ids), query.count_cap + 1)
-            if not ids or query.limit == 0:
+        matching: Callable[[sa.ColumnElement[Any]], list[sa.ColumnElement[bool]]]
+        if query.search and query.search.strip():  # a search is costly: evaluated once, its ids passed on
+            ids = [int(i) for i in
+                   conn.execute(sa.select(t.devices.c.id).where(*where).limit(SMALL_SET + 1)).scalars()]
+            found = len(ids)
+
+            def matching(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+                return [IdsIn(column, ids)]
+        else:  # index filters are cheap: counted, then applied again where needed
+            found = _count(conn, where, SMALL_SET)
+
+            def matching(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+                return conditions(query, conn, column)
+        if found <= SMALL_SET:
+            total = found if query.count_cap is None else min(found, query.count_cap + 1)
+            if not found or query.limit == 0:
                 return total, []
-            walked = _window_walk(conn, query, key, ids) if key in SORTABLE_ATTRIBUTES and not descending else None
+            walked = (_window_walk(conn, query, key, found, matching)
+                      if key in SORTABLE_ATTRIBUTES and not descending else None)
             return total, (walked if walked is not None
-                           else _small_page(conn, query, [IdsIn(t.devices.c.id, ids)], key, descending))
-        if query.count_cap is not None and query.count_cap < len(ids):
+                           else _small_page(conn, query, matching(t.devices.c.id), key, descending))
+        if query.count_cap is not None and query.count_cap < found:
             total = query.count_cap + 1  # more than the cap: no need to count them all
         else:
             total = _count(conn, where, query.count_cap)
