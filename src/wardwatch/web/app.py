@@ -83,9 +83,9 @@ def create_app(database_url: str, *, secret_key: str | None = None, https_only: 
     app.include_router(reports.api)
     app.include_router(problems.router)
     app.include_router(problems.api)
-    from wardwatch.web.routes import feeds, incidents
+    from wardwatch.web.routes import feeds, incidents, risk_api
 
-    for router in (incidents.router, incidents.api, feeds.router, feeds.api):
+    for router in (incidents.router, incidents.api, feeds.router, feeds.api, risk_api.router):
         app.include_router(router)
     if oidc is not None:
         from wardwatch.web.routes import oidc as oidc_routes
