@@ -131,7 +131,7 @@ def mac_observations(flows: list[FlowRecord], gateways: set[str], sensor: str,
             if not mac or not is_device_mac(mac):
                 continue
             first[mac] = min(first.get(mac, flow.first_seen), flow.first_seen)
-            if flow.proto != PROTO_L2 and ip:
+            if flow.proto != PROTO_L2 and ip and mac not in gateways:  # a router's frames prove nothing
                 ips_of[mac].add(ip)
                 macs_of[ip].add(mac)
     for mac, ts in sorted(first.items()):
