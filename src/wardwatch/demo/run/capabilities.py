@@ -81,6 +81,10 @@ def _figures(outcome: Any) -> dict[str, Any]:
     return out
 
 
+#: Hours of work the demo's first plan is made for.
+DEMO_PLAN_HOURS = 40.0
+
+
 def evaluate_risk(inventory: Inventory, kb: Any, settings: Any) -> StepResult:
     """Findings, risk and the remediation plan (``wardwatch.risk.service.evaluate``)."""
     if kb is None:
@@ -90,11 +94,20 @@ def evaluate_risk(inventory: Inventory, kb: Any, settings: Any) -> StepResult:
     except ImportError as exc:
         return _skipped("risk", exc)
     outcome = evaluate(inventory, kb, settings)
+    from wardwatch.risk.planning import Planner
+    from wardwatch.risk.service import risk_weights
+
+    # The plan a manager sees first: what one week of one engineer (40 hours) removes, recorded.
+    planned = Planner(inventory.engine, kb, risk_weights(settings), outcome).plan(DEMO_PLAN_HOURS)
     figures = {**_figures(outcome), "plan_actions": len(getattr(outcome, "candidates", ()) or ()),
+               "plan_chosen": len(planned.chosen), "plan_risk_before": round(planned.risk_before, 1),
+               "plan_risk_after": round(planned.risk_after, 1),
                **count_rows(inventory.engine, "risk_findings", "risk_assessments",
                                                 "risk_plan_runs")}
     note = (f"{figures.get('risk_findings', figures.get('findings', 0))} findings, "
-            f"{figures.get('risk_assessments', 0)} risk assessments, {figures['plan_actions']} plan actions")
+            f"{figures.get('risk_assessments', 0)} risk assessments, {figures['plan_actions']} candidate actions; "
+            f"a {DEMO_PLAN_HOURS:.0f}-hour plan of {figures['plan_chosen']} actions takes risk from "
+            f"{figures['plan_risk_before']} to {figures['plan_risk_after']}")
     return StepResult("risk", StepStatus.done, note, figures)
 
 
