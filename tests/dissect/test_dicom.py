@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import require_tool
 from tests.peers import dicom as peers
+from tests.support.pcap_payloads import mutations
 from tests.support.streams import tcp_streams
 from wardwatch.dissect.dicom import DISSECTOR, TLS_DISSECTOR
 from wardwatch.dissect.dicom.infer import modality_of, roles_of
@@ -235,3 +236,39 @@ def test_fuzz_random(client: bytes, server: bytes) -> None:
     DISSECTOR.detect(client, CTX)
     _check(b"\x01\x00" + client, server)
     _check(client, server)
+
+
+def _element(tag: int, value: bytes) -> bytes:
+    """Implicit VR Little Endian element (PS3.5 §7.1.3): group, element, 4-byte length, value."""
+    import struct
+
+    return struct.pack("<HHL", tag >> 16, tag & 0xFFFF, len(value)) + value
+
+
+# A C-STORE-RQ command set (PS3.7 §9.3.1.1): affected SOP CT Image Storage, command field 0x0001,
+# message ID 7, priority 0, data set present (0x0000), affected SOP instance "1.2.3".
+_BODY = (_element(0x00000002, b"1.2.840.10008.5.1.4.1.1.2\x00") + _element(0x00000100, b"\x01\x00")
+         + _element(0x00000110, b"\x07\x00") + _element(0x00000700, b"\x00\x00")
+         + _element(0x00000800, b"\x00\x00") + _element(0x00001000, b"1.2.3\x00"))
+C_STORE_RQ = _element(0x00000000, len(_BODY).to_bytes(4, "little")) + _BODY
+
+
+def test_command_set_read_without_pydicom() -> None:
+    from wardwatch.dissect.dicom.dimse import decode_command
+
+    cmd = decode_command(C_STORE_RQ, 1)
+    assert cmd is not None and (cmd.name, cmd.sop_class) == ("C-STORE-RQ", "1.2.840.10008.5.1.4.1.1.2")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=mutations([C_STORE_RQ]))
+def test_command_fast_reader_agrees_with_pydicom(raw: bytes) -> None:
+    """Wherever the direct reader answers, pydicom's reader finds the same three values."""
+    from wardwatch.dissect.dicom import dimse
+
+    fast = dimse._implicit_elements(raw)
+    if fast is None:
+        return
+    slow = dimse._pydicom_elements(raw)
+    for tag in (dimse._TAG_COMMAND_FIELD, dimse._TAG_AFFECTED_SOP, dimse._TAG_REQUESTED_SOP):
+        assert fast.get(tag, b"") == slow[tag]

@@ -228,3 +228,56 @@ def test_unicast_queries_match_tshark(capture: Path, tshark: str) -> None:
        port=st.sampled_from([53, 5353]))
 def test_fuzz_only_parse_errors(data: bytes, port: int) -> None:
     run_guarded(DISSECTOR, data, context(sport=port, dport=port))
+
+
+# A plain query: id 0x1234, RD, one question "www.example.com" A IN, no records (RFC 1035 §4.1).
+PLAIN_QUERY = bytes.fromhex("123401000001000000000000") + wire("www.example.com") + b"\x00\x01\x00\x01"
+
+
+def _slow_name_text(labels: tuple[bytes, ...]) -> str:
+    """The general rule of name_text (each label decoded with replacement, controls dropped)."""
+    from wardwatch.dissect._wire.text import clean
+
+    return clean(".".join(label.decode("utf-8", errors="replace") for label in labels), strip=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(labels=st.lists(st.binary(max_size=70), max_size=8))
+def test_name_text_fast_path_equals_the_general_rule(labels: list[bytes]) -> None:
+    from wardwatch.dissect._wire.dnsmsg import name_text
+
+    assert name_text(tuple(labels)) == _slow_name_text(tuple(labels))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(mutations([PLAIN_QUERY]), st.binary(max_size=60)))
+def test_plain_query_fast_path_agrees_with_the_full_parse(data: bytes) -> None:
+    """Where the fast path answers, the full parse gives the same question; where it raises, so does it."""
+    from wardwatch.dissect._wire.dnsmsg import plain_query_name
+
+    try:
+        labels = plain_query_name(data)
+    except ParseError:
+        with pytest.raises(ParseError):
+            parse_message(data)
+        return
+    if labels is None:
+        return
+    msg = parse_message(data)
+    assert not msg.is_response and msg.opcode == 0 and not msg.records
+    assert [q.labels for q in msg.questions] == [labels]
+
+
+def test_prefilter_skips_unicast_answers_only() -> None:
+    unicast = DISSECTOR.prefilter(context(dport=53))
+    assert unicast is not None
+    answer = bytes([0x12, 0x34, 0x81, 0x80]) + PLAIN_QUERY[4:]
+    assert unicast(PLAIN_QUERY) and not unicast(answer) and unicast(b"\x00")
+    assert list(DISSECTOR.dissect(context(sport=53), answer, b"")) == []  # what the filter relies on
+    assert DISSECTOR.prefilter(context(**MDNS)) is None  # mDNS answers carry the facts
+
+
+def test_plain_query_observation_is_the_contexts_own() -> None:
+    ctx = context(dport=53)
+    (obs,) = DISSECTOR.dissect(ctx, PLAIN_QUERY, b"")
+    assert obs == ctx.observation("dns.query", "www.example.com", excerpt="dns.query www.example.com")

@@ -22,6 +22,7 @@ from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_FRAGMENT, KIND_IP, KIND_L2, KIND_NONIP, REASONS, PacketBatch
 from wardwatch.capture.delivery import Delivery
 from wardwatch.capture.flowstate import FlowColumns
+from wardwatch.capture.gctune import relaxed_gc
 from wardwatch.capture.sink import PayloadSink
 from wardwatch.domain.flow import PROTO_L2, PROTO_TCP, PROTO_UDP, FlowRecord
 
@@ -64,6 +65,17 @@ class FlowTable:
     # -- public API ---------------------------------------------------------------------------------
     def feed(self, pb: PacketBatch, buf: Any) -> list[FlowRecord]:
         """Account a decoded batch whose payload bytes live in ``buf``; returns flows that ended."""
+        with relaxed_gc():
+            return self._account(pb, buf)
+
+    def flush(self) -> list[FlowRecord]:
+        """End every flow (end of capture): deliver pending streams, return all remaining records."""
+        with relaxed_gc():
+            ids = np.flatnonzero(self.fc.active[: self.fc.n])
+            return self._finish(ids)
+
+    # -- batch work ---------------------------------------------------------------------------------
+    def _account(self, pb: PacketBatch, buf: Any) -> list[FlowRecord]:
         st = self.stats
         st.packets += len(pb)
         st.bytes += int(pb.wirelen.sum())
@@ -82,12 +94,6 @@ class FlowTable:
         closed += self._sweep()
         return closed
 
-    def flush(self) -> list[FlowRecord]:
-        """End every flow (end of capture): deliver pending streams, return all remaining records."""
-        ids = np.flatnonzero(self.fc.active[: self.fc.n])
-        return self._finish(ids)
-
-    # -- batch work ---------------------------------------------------------------------------------
     def _feed(self, pb: PacketBatch, sel: I64, buf: Any) -> list[FlowRecord]:
         cfg, fc = self.cfg, self.fc
         l2 = pb.kind[sel] == KIND_L2

@@ -22,11 +22,12 @@ device, not a patient.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 from wardwatch.dissect._wire import dnsmsg
 from wardwatch.dissect._wire.dnsmsg import Message, Record, name_text
+from wardwatch.dissect._wire.observe import observe
 from wardwatch.dissect._wire.text import safe_text
 from wardwatch.dissect.interface import FlowContext, InputShape
 from wardwatch.domain.observation import Observation
@@ -80,12 +81,12 @@ class DnsDissector:
             return False
         if len(data) < dnsmsg.HEADER or (data[2] >> 3) & 0xF != 0:
             return False
-        counts = [int.from_bytes(data[i : i + 2], "big") for i in range(4, 12, 2)]
-        return 0 < sum(counts) <= dnsmsg.MAX_RECORDS
+        _ident, _flags, qd, an, ns, ar = dnsmsg.header_counts(data)
+        return 0 < qd + an + ns + ar <= dnsmsg.MAX_RECORDS
 
-    def wants(self, data: bytes, ctx: FlowContext) -> bool:
-        """False for a unicast DNS response, which :meth:`dissect` skips (the registry's pre-filter)."""
-        return self._is_mdns(ctx) or len(data) <= 2 or not data[2] & 0x80
+    def prefilter(self, ctx: FlowContext) -> Callable[[bytes], bool] | None:
+        """For unicast DNS: skip responses, which :meth:`dissect` ignores (the registry's hook)."""
+        return None if self._is_mdns(ctx) else _not_a_response
 
     @staticmethod
     def _is_mdns(ctx: FlowContext) -> bool:
@@ -103,7 +104,7 @@ class DnsDissector:
             if labels is not None:  # one question, nothing else: the common query, read directly
                 name = name_text(labels)
                 if name:
-                    yield ctx.observation("dns.query", name, excerpt=f"dns.query {name}")
+                    yield observe(ctx, "dns.query", name, excerpt=f"dns.query {name}")
                 return
         msg = dnsmsg.parse_message(client)
         if msg.opcode != 0:
@@ -118,7 +119,7 @@ class DnsDissector:
                     facts.setdefault(("dns.query", name), "")
         for (kind, value), excerpt in facts.items():
             if value:
-                yield ctx.observation(kind, value, excerpt=excerpt or f"{kind} {value}")
+                yield observe(ctx, kind, value, excerpt=excerpt or f"{kind} {value}")
 
     def _mdns(self, msg: Message, facts: dict[tuple[str, str], str]) -> None:
         """Fill ``facts`` from an mDNS message."""
@@ -159,6 +160,11 @@ class DnsDissector:
                 if sep and key_text in TXT_KEYS:
                     text = safe_text(value)
                     _add(facts, f"mdns.txt.{key_text}", text, f"TXT {key_text}={text}")
+
+
+def _not_a_response(data: bytes) -> bool:
+    """False for a DNS response (QR set, RFC 1035 §4.1.1)."""
+    return len(data) <= 2 or not data[2] & 0x80
 
 
 def _instance(facts: dict[tuple[str, str], str], labels: tuple[bytes, ...], always: bool = False) -> None:

@@ -8,11 +8,12 @@ On the hot path the choice is made once per flow direction (:meth:`Registry.plan
 rather than for every datagram: a choice made by a content signature holds for the rest of that
 direction; a choice that fell back to the port (or found nothing) is made again for the next bytes.
 
-Optional extension of the :class:`~wardwatch.dissect.interface.Dissector` protocol: a dissector may have
-``wants(data, ctx) -> bool``, a cheap look at the first bytes that returns ``False`` only when
-``dissect(ctx, data, b"")`` would yield nothing and raise nothing, whatever ``ctx.ts`` and
-``ctx.truncated`` are. The registry then skips building a context for such bytes and counts them as
-parsed (see :meth:`Registry.quiet`).
+Optional extension of the :class:`~wardwatch.dissect.interface.Dissector` protocol: a datagram or frame
+dissector may have ``prefilter(ctx) -> Callable[[bytes], bool] | None``. Asked once per flow direction
+(``ctx`` at any time), it returns ``None`` (every payload is worth dissecting) or a cheap predicate over
+the payload bytes that is false only when ``dissect(ctx, payload, b"")`` would yield nothing and raise
+nothing, whatever ``ctx.ts`` and ``ctx.truncated`` are. The caller then skips such payloads without
+building a context for them and counts them as parsed (:meth:`Registry.count_quiet`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from wardwatch.errors import ParseError
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "wardwatch.dissectors"
+_FIRST = (0,)
 
 
 @dataclass
@@ -48,13 +50,26 @@ class Plan:
     """The dissectors chosen for one flow direction.
 
     ``settled`` is true when a content signature chose them: later bytes of the same direction go to the
-    same dissectors without asking again. ``wants`` holds the dissectors' ``wants`` pre-filters when every
-    one of them has one (else it is empty).
+    same dissectors without asking again.
     """
 
     dissectors: tuple[Dissector, ...]
     settled: bool
-    wants: tuple[Callable[[bytes, FlowContext], bool], ...] = ()
+
+
+class _PortChoice:
+    """The dissectors of one port pair, the plans their detect results lead to, and the port fallback."""
+
+    __slots__ = ("dissectors", "fallback", "plans")
+
+    def __init__(self, dissectors: tuple[Dissector, ...], fallback: Plan) -> None:
+        self.dissectors = dissectors
+        self.fallback = fallback
+        self.plans: dict[int, Plan] = {}
+
+
+#: A payload predicate from the dissectors' ``prefilter`` hooks: false = nothing to find in these bytes.
+Wants = Callable[[bytes], bool]
 
 
 class Registry:
@@ -69,7 +84,8 @@ class Registry:
             for port in dissector.ports:
                 self._by_port.setdefault((dissector.shape, port), []).append(dissector)
         self.stats = DissectStats()
-        self._candidates: dict[tuple[InputShape, int, int], list[Dissector]] = {}
+        self._candidates: dict[tuple[InputShape, int, int], _PortChoice] = {}
+        self._plans: dict[tuple[bool, tuple[int, ...]], Plan] = {}
 
     @classmethod
     def from_entry_points(cls, names: Iterable[str] | None = None) -> Registry:
@@ -103,41 +119,72 @@ class Registry:
 
     def plan(self, shape: InputShape, data: bytes, ctx: FlowContext) -> Plan:
         """:meth:`select` as a :class:`Plan` a caller may keep for the rest of the flow direction."""
-        by_port = self._port_candidates(shape, ctx)
+        ports = self._port_candidates(shape, ctx)
+        by_port = ports.dissectors
         if by_port:
-            matched = [d for d in by_port if _safe_detect(d, data, ctx)]
-            if matched:
-                return _plan(matched, True)
+            mask = 0
+            for bit, dissector in enumerate(by_port):
+                if _safe_detect(dissector, data, ctx):
+                    mask |= 1 << bit
+            if mask:
+                plan = ports.plans.get(mask)
+                if plan is None:
+                    plan = ports.plans[mask] = self._plan(
+                        [d for bit, d in enumerate(by_port) if mask >> bit & 1], True)
+                return plan
         matched = [d for d in self._by_shape[shape] if d not in by_port and _safe_detect(d, data, ctx)]
         if matched:
-            return _plan(matched, True)
-        return _plan(by_port, False)
+            return self._plan(matched, True)
+        return ports.fallback
 
-    def quiet(self, plan: Plan, data: bytes, ctx: FlowContext) -> bool:
-        """True when every dissector of the plan says (``wants``) these bytes would yield nothing.
+    def _plan(self, dissectors: list[Dissector], settled: bool) -> Plan:
+        """One shared Plan object per choice (flows that pick the same dissectors share it)."""
+        key = (settled, tuple([id(d) for d in dissectors]))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = Plan(tuple(dissectors), settled)
+        return plan
 
-        Such bytes are counted as parsed by each of them, as :meth:`run` would; ``ctx`` may carry any time.
+    @staticmethod
+    def prefilter(plan: Plan, ctx: FlowContext) -> Wants | None:
+        """The payload predicate of a flow direction: ``None`` unless every dissector of the plan has a
+        ``prefilter`` that returns one (then a payload is worth dissecting when any of them wants it).
+
+        The caller treats a predicate that raises as "dissect" (a buggy pre-filter must not hide bytes).
         """
-        if not plan.wants:
-            return False
-        for wants in plan.wants:
+        found: list[Wants] = []
+        for dissector in plan.dissectors:
+            hook = getattr(dissector, "prefilter", None)
+            if not callable(hook):
+                return None
             try:
-                if wants(data, ctx):
-                    return False
-            except Exception:  # a buggy pre-filter only costs its speed-up
-                log.exception("a dissector's wants() raised")
-                return False
+                wants = hook(ctx)
+            except Exception:  # a buggy hook only costs its speed-up
+                log.exception("%s.prefilter raised", dissector.name)
+                return None
+            if wants is None:
+                return None
+            found.append(wants)
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0]
+        return lambda data: any(w(data) for w in found)
+
+    def count_quiet(self, plan: Plan) -> None:
+        """Count a payload the prefilter skipped as parsed by each dissector of the plan, as :meth:`run`
+        would have (such a payload yields nothing and raises nothing)."""
         parsed = self.stats.parsed
         for dissector in plan.dissectors:
             parsed[dissector.name] = parsed.get(dissector.name, 0) + 1
-        return True
 
-    def _port_candidates(self, shape: InputShape, ctx: FlowContext) -> list[Dissector]:
+    def _port_candidates(self, shape: InputShape, ctx: FlowContext) -> _PortChoice:
         key = (shape, ctx.dst_port, ctx.src_port)
         cached = self._candidates.get(key)
         if cached is None:
-            cached = list(dict.fromkeys([*self._by_port.get((shape, ctx.dst_port), ()),
+            found = tuple(dict.fromkeys([*self._by_port.get((shape, ctx.dst_port), ()),
                                          *self._by_port.get((shape, ctx.src_port), ())]))
+            cached = _PortChoice(found, self._plan(list(found), False))
             if len(self._candidates) < 1 << 16:
                 self._candidates[key] = cached
         return cached
@@ -157,11 +204,22 @@ class Registry:
         self, plan: Plan, ctx: FlowContext, client: bytes, server: bytes = b""
     ) -> tuple[str | None, list[Observation], tuple[int, ...]]:
         """:meth:`dissect` with a plan already made; also returns which of the plan's dissectors refused."""
+        stats = self.stats
+        dissectors = plan.dissectors
+        if len(dissectors) == 1:  # the common case, without the bookkeeping of several
+            dissector = dissectors[0]
+            try:
+                found = list(dissector.dissect(ctx, client, server))
+            except ParseError as exc:
+                stats.count(stats.errors, dissector.name)
+                log.debug("%s refused a flow: %s", dissector.name, exc)
+                return None, [], _FIRST
+            stats.count(stats.parsed, dissector.name)
+            return dissector.name, found, ()
         app: str | None = None
         out: list[Observation] = []
         refused: tuple[int, ...] = ()
-        stats = self.stats
-        for n, dissector in enumerate(plan.dissectors):
+        for n, dissector in enumerate(dissectors):
             try:
                 found = list(dissector.dissect(ctx, client, server))
             except ParseError as exc:
@@ -179,12 +237,6 @@ class Registry:
         stats = self.stats
         for n, dissector in enumerate(plan.dissectors):
             stats.count(stats.errors if n in refused else stats.parsed, dissector.name)
-
-
-def _plan(dissectors: list[Dissector], settled: bool) -> Plan:
-    wants = [getattr(d, "wants", None) for d in dissectors]
-    usable = bool(wants) and all(callable(w) for w in wants)
-    return Plan(tuple(dissectors), settled, tuple(w for w in wants if callable(w)) if usable else ())
 
 
 def _safe_detect(dissector: Dissector, data: bytes, ctx: FlowContext) -> bool:

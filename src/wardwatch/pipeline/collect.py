@@ -15,16 +15,20 @@ marked as seen at the new time. The facts kept are exactly those of dissecting e
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from wardwatch.capture.sink import DatagramBatch
 from wardwatch.dissect.interface import FlowContext, InputShape
-from wardwatch.dissect.registry import Plan, Registry
+from wardwatch.dissect.registry import Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
+
+log = logging.getLogger(__name__)
 
 FlowKey = tuple[int, str | None, int, str | None, int]
 FactKey = tuple[str | None, str | None, str, str]
-#: Payload results remembered per flow direction (the key is the payload's hash, length and cut flag).
+#: Payload results remembered per flow direction (keyed by the payload's hash and cut flag: Python's
+#: hash of bytes is keyed per process (SipHash), so a peer cannot aim a collision at it).
 MEMO_SIZE = 16
 _DATAGRAM = InputShape.DATAGRAM
 
@@ -34,29 +38,44 @@ def flow_key(ctx: FlowContext) -> FlowKey:
     return (ctx.proto, ctx.src_ip, ctx.src_port, ctx.dst_ip, ctx.dst_port)
 
 
-class _Replay:
-    """What dissecting one payload gave: enough to count and keep it again without dissecting."""
+def _wants(wants: Wants, payload: bytes) -> bool:
+    """A pre-filter's verdict; one that raises counts as "dissect" (it must not hide bytes)."""
+    try:
+        return bool(wants(payload))
+    except Exception:
+        log.exception("a dissector's prefilter predicate raised")
+        return True
 
-    __slots__ = ("app", "facts", "plan", "refused")
 
-    def __init__(self, plan: Plan, app: str | None, refused: tuple[int, ...],
-                 facts: list[tuple[Observation, bool]]) -> None:
-        self.plan = plan
-        self.app = app
-        self.refused = refused
-        #: (observation, its time is the datagram's time)
-        self.facts = facts
+#: A remembered result: plan, app label, refusing dissectors, observations, time of that datagram.
+_Replay = tuple[Plan, str | None, tuple[int, ...], list[Observation], float]
 
 
 class _Direction:
-    """The sink's state for one direction of one UDP flow."""
+    """The sink's state for one direction of one UDP flow: its context, label, pre-filter and memo."""
 
-    __slots__ = ("key", "memo", "plan")
+    __slots__ = ("base", "key", "memo", "plan", "wants")
 
-    def __init__(self, key: FlowKey) -> None:
-        self.key = key
+    def __init__(self, base: FlowContext) -> None:
+        self.base = base
+        self.key = flow_key(base)
+        self.plan: Plan | None = None  # the plan ``wants`` belongs to
+        self.wants: Wants | None = None
+        self.memo: dict[tuple[int, bool], _Replay] = {}
+
+
+class _Flow:
+    """The sink's state for one UDP flow: the dissectors chosen for it and its two directions.
+
+    A plan chosen by a content signature holds for the whole flow (both directions: a request and its
+    answer speak the same protocol); one that fell back to the port is chosen again per datagram.
+    """
+
+    __slots__ = ("plan", "ways")
+
+    def __init__(self) -> None:
         self.plan: Plan | None = None
-        self.memo: dict[tuple[int, int, bool], _Replay] = {}
+        self.ways: list[_Direction | None] = [None, None]
 
 
 class DissectingSink:
@@ -109,43 +128,53 @@ class DissectingSink:
         reg = self.registry
         apps = self.apps
         buf = batch.buf
+        copy = isinstance(buf, memoryview)
         for slot, d, off, n, ts, cut in zip(batch.flows, batch.direction, batch.offset, batch.length,
                                             batch.ts, batch.truncated, strict=True):
-            payload = bytes(buf[off : off + n])
-            dirs = slot.state
-            if dirs is None:
-                dirs = slot.state = [None, None]
-            way: _Direction | None = dirs[d]
-            base = slot.base(d)
+            payload = buf[off : off + n]
+            if copy:
+                payload = bytes(payload)
+            flow: _Flow | None = slot.state
+            if flow is None:
+                flow = slot.state = _Flow()
+            way = flow.ways[d]
             if way is None:
-                way = dirs[d] = _Direction(flow_key(base))
-            plan = way.plan
+                way = flow.ways[d] = _Direction(slot.base(d))
+            plan = flow.plan
             if plan is None or not plan.settled:
-                plan = way.plan = reg.plan(_DATAGRAM, payload, base)
-            if plan.wants and reg.quiet(plan, payload, base):
+                plan = flow.plan = reg.plan(_DATAGRAM, payload, way.base)
+            if plan is not way.plan:
+                way.plan = plan
+                way.wants = reg.prefilter(plan, way.base)
+            wants = way.wants
+            if wants is not None and not _wants(wants, payload):  # nothing to find: no context built
+                reg.count_quiet(plan)
                 if plan.dissectors:
                     apps.setdefault(way.key, plan.dissectors[0].name)
                 continue
-            memo_key = (hash(payload), n, cut)
+            memo_key = (hash(payload), cut)
             seen = way.memo.get(memo_key)
-            if seen is not None and (seen.plan is plan or seen.plan == plan):
+            if seen is not None and seen[0] == plan:
                 self._replay(way.key, seen, ts)
                 continue
             ctx = slot.context(d, ts, cut)
             app, found, refused = reg.run(plan, ctx, payload)
             if app is not None:
                 apps.setdefault(way.key, app)
-            self._facts_of(found)
+            if found:
+                self._facts_of(found)
             if len(way.memo) < MEMO_SIZE:
-                way.memo[memo_key] = _Replay(plan, app, refused, [(o, o.ts == ts) for o in found])
+                way.memo[memo_key] = (plan, app, refused, found, ts)
 
     def _replay(self, key: FlowKey, seen: _Replay, ts: float) -> None:
         """Count and keep a remembered result again, at the time ``ts`` of the repeated payload."""
-        self.registry.recount(seen.plan, seen.refused)
-        if seen.app is not None:
-            self.apps.setdefault(key, seen.app)
+        plan, app, refused, found, then = seen
+        self.registry.recount(plan, refused)
+        if app is not None:
+            self.apps.setdefault(key, app)
         facts = self._facts
-        for obs, timed in seen.facts:
+        for obs in found:
+            timed = obs.ts == then  # the dissector stamped it with the datagram's time
             at = ts if timed else obs.ts
             fact = obs.identity()
             entry = facts.get(fact)

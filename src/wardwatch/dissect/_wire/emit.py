@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from wardwatch.dissect._wire.observe import observe
 from wardwatch.dissect._wire.text import collapse
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.domain.observation import Observation
@@ -42,8 +43,8 @@ class Emitter:
             return
         self._seen.add(key)
         self.out.append(
-            self.ctx.observation(kind, value, about_server=about_server, excerpt=excerpt or value,
-                                 confidence=confidence)
+            observe(self.ctx, kind, value, about_server=about_server, excerpt=excerpt or value,
+                    confidence=confidence)
         )
 
     def __iter__(self) -> Iterator[Observation]:

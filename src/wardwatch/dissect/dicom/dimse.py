@@ -1,19 +1,23 @@
 """DIMSE command sets out of P-DATA-TF fragments (PS3.7 §9.3 and §10.3, PS3.8 Annex E.2).
 
-Only *command* fragments (message control header bit 0 set) are gathered and decoded, with pydicom, as
-the group 0000 command set they are (always Implicit VR Little Endian, PS3.7 §6.3.1). Data set fragments
-are never kept nor decoded: they carry the patient (PHI).
+Only *command* fragments (message control header bit 0 set) are gathered and decoded as the group 0000
+command set they are (always Implicit VR Little Endian, PS3.7 §6.3.1). Data set fragments are never kept
+nor decoded: they carry the patient (PHI).
+
+A command set is a run of defined-length elements (PS3.5 §7.1.3: tag, 4-byte length, value); such a run
+is read here directly, element by element exactly as pydicom's reader walks it. Anything else (an
+undefined length, a first element that looks like Explicit VR) goes to pydicom's ``read_dataset``,
+imported only then: pydicom stays off the hot path.
 """
 
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
-
-from pydicom.filereader import read_dataset
-from pydicom.tag import BaseTag
+from typing import Any
 
 from wardwatch.dissect.dicom.pdu import P_DATA_TF, Pdu, iter_pdvs
 
@@ -50,9 +54,9 @@ class Command:
         return not self.field & 0x8000
 
 
-def _group_0000(tag: BaseTag, vr: str | None, length: int) -> bool:
+def _group_0000(tag: Any, vr: str | None, length: int) -> bool:
     """``stop_when`` for pydicom: stop at the first element outside the command group."""
-    return tag.group != 0x0000
+    return bool(tag.group != 0x0000)
 
 
 def _raw_value(element: object) -> bytes:
@@ -61,19 +65,59 @@ def _raw_value(element: object) -> bytes:
     return value if isinstance(value, bytes) else b""
 
 
+_ELEMENT = struct.Struct("<HHL").unpack_from  # Implicit VR LE element header (PS3.5 §7.1.3)
+_UNDEFINED = 0xFFFFFFFF
+_ITEM_DELIMITATION = 0xFFFEE00D
+
+
+def _implicit_elements(raw: bytes) -> dict[int, bytes] | None:
+    """The group 0000 elements of an Implicit VR LE command set, last copy of a tag winning.
+
+    ``None`` when the bytes need pydicom's full reader: a first element whose VR position holds two
+    capital letters (pydicom then reads Explicit VR) or an undefined length anywhere.
+    """
+    if len(raw) >= 6 and 0x40 < raw[4] < 0x5B and 0x40 < raw[5] < 0x5B:
+        return None
+    out: dict[int, bytes] = {}
+    pos, size = 0, len(raw)
+    while pos + 8 <= size:
+        group, elem, length = _ELEMENT(raw, pos)
+        tag = group << 16 | elem
+        if tag == _ITEM_DELIMITATION or group != 0x0000:
+            break
+        if length == _UNDEFINED:
+            return None
+        start = pos + 8
+        out[tag] = raw[start : start + length]  # a value cut by the end is kept short, as pydicom does
+        pos = start + length
+    return out
+
+
+def _pydicom_elements(raw: bytes) -> dict[int, bytes]:
+    """The same through pydicom's reader (unusual encodings only)."""
+    from pydicom.filereader import read_dataset
+
+    ds = read_dataset(BytesIO(raw), True, True, stop_when=_group_0000)
+    # Raw elements only (get_item does not convert): no value validation, so pydicom never warns or
+    # logs a value.
+    return {tag: _raw_value(ds.get_item(tag)) for tag in (_TAG_COMMAND_FIELD, _TAG_AFFECTED_SOP,
+                                                         _TAG_REQUESTED_SOP)}
+
+
 def decode_command(raw: bytes, context_id: int) -> Command | None:
     """Decode one reassembled command set; ``None`` when it is not a readable command."""
     if not raw or len(raw) > MAX_COMMAND:
         return None
     try:
-        ds = read_dataset(BytesIO(raw), True, True, stop_when=_group_0000)
-        # Raw elements only (get_item does not convert): no value validation, so pydicom never warns
-        # or logs a value; we decode the two we need ourselves (US and UI, PS3.5 §6.2).
-        field_raw = _raw_value(ds.get_item(_TAG_COMMAND_FIELD))
+        elements = _implicit_elements(raw)
+        if elements is None:
+            elements = _pydicom_elements(raw)
+        # We decode the two values we need ourselves (US and UI, PS3.5 §6.2).
+        field_raw = elements.get(_TAG_COMMAND_FIELD, b"")
         if len(field_raw) != 2:
             return None
         field = int.from_bytes(field_raw, "little")
-        sop_raw = _raw_value(ds.get_item(_TAG_AFFECTED_SOP)) or _raw_value(ds.get_item(_TAG_REQUESTED_SOP))
+        sop_raw = elements.get(_TAG_AFFECTED_SOP, b"") or elements.get(_TAG_REQUESTED_SOP, b"")
         sop_class = sop_raw.decode("ascii", errors="replace")
     except Exception as exc:  # pydicom raises many types on hostile bytes; a command is only skipped
         log.debug("DIMSE command set not decodable: %s", type(exc).__name__)

@@ -5,7 +5,8 @@ PS3.4 defines each service by an SCU and an SCP role; in the common services the
 acceptor a PACS/archive; a client doing C-FIND of the Modality Worklist information model is a worklist
 client, one doing C-MOVE/C-GET a workstation or viewer. The tables are data
 (``dissect/_medical/dicom_sop.toml``); SOP class names and service classes come from pydicom's and
-pynetdicom's dictionaries, not from hand-kept UID lists.
+pynetdicom's dictionaries, not from hand-kept UID lists. Both are imported on the first lookup and each
+answer is kept per UID (an association names the same few classes again and again).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
-from pydicom.uid import UID
-from pynetdicom.sop_class import uid_to_service_class
+#: Distinct UIDs whose answers are kept (a hostile peer inventing UIDs only evicts old answers).
+UID_CACHE = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,17 +59,23 @@ def _valid_uid(uid: str) -> bool:
     return len(uid) <= 64 and _UID.fullmatch(uid) is not None
 
 
+@lru_cache(maxsize=UID_CACHE)
 def sop_name(uid: str) -> str:
     """pydicom's name of a SOP class (``CT Image Storage``), or the UID itself when unknown."""
     if not _valid_uid(uid):
         return uid
+    from pydicom.uid import UID
+
     return str(UID(uid).name)
 
 
+@lru_cache(maxsize=UID_CACHE)
 def modality_of(uid: str) -> tuple[str, bool] | None:
     """(modality, acquisition) of a storage SOP class, or ``None`` for other classes."""
     if not _valid_uid(uid):
         return None
+    from pydicom.uid import UID
+
     keyword = UID(uid).keyword
     if not keyword:
         return None
@@ -78,16 +85,20 @@ def modality_of(uid: str) -> tuple[str, bool] | None:
     return None
 
 
+@lru_cache(maxsize=UID_CACHE)
 def service_of(uid: str) -> str:
     """pynetdicom's service class name of a SOP class (``StorageServiceClass``), "" when unknown."""
     if not _valid_uid(uid):
         return ""
+    from pynetdicom.sop_class import uid_to_service_class
+
     try:
         return str(uid_to_service_class(uid).__name__)
     except Exception:  # pynetdicom raises on a few malformed UIDs; unknown is the honest answer
         return ""
 
 
+@lru_cache(maxsize=UID_CACHE)
 def roles_of(uid: str) -> Roles | None:
     """Requestor and acceptor roles for a SOP class a client *requests*; acquisition storage → modality."""
     service = service_of(uid)

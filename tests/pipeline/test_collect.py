@@ -1,0 +1,117 @@
+"""The dissecting sink: batched datagrams give exactly the facts, labels and counts of one call each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import require_shared
+from tests.dissect.test_dns import GOLDEN_COMPRESSED
+
+from wardwatch.capture import process_capture
+from wardwatch.capture.sink import DatagramBatch, FlowSlot
+from wardwatch.dissect.interface import FlowContext
+from wardwatch.dissect.registry import Registry
+from wardwatch.pipeline.collect import DissectingSink
+
+
+class OneByOne:
+    """A DissectingSink seen through the plain three-call interface (no ``datagram_batch``)."""
+
+    def __init__(self, sink: DissectingSink) -> None:
+        self.sink = sink
+
+    def datagram(self, ctx: FlowContext, payload: bytes) -> None:
+        self.sink.datagram(ctx, payload)
+
+    def stream(self, ctx: FlowContext, client: bytes, server: bytes) -> None:
+        self.sink.stream(ctx, client, server)
+
+    def frame(self, ctx: FlowContext, frame: bytes) -> None:
+        self.sink.frame(ctx, frame)
+
+
+def outcome(sink: DissectingSink) -> tuple[Any, ...]:
+    return (sink.observations, sink.apps, sink.registry.stats.parsed, sink.registry.stats.errors)
+
+
+@pytest.mark.parametrize("capture", [("iot-sentinel", "WeMoSwitch2", "Setup-C-1-STA.pcap"),
+                                     ("iot-sentinel", "D-LinkHomeHub", "Setup-A-1-STA.pcap"),
+                                     ("zeek-traces", "dns_mdns.pcap")])
+def test_batched_sink_equals_one_call_per_datagram(capture: tuple[str, ...]) -> None:
+    path = require_shared(*capture)
+    batched = DissectingSink(Registry.from_entry_points())
+    process_capture(path, batched)
+    single = DissectingSink(Registry.from_entry_points())
+    process_capture(path, OneByOne(single))
+    assert batched.observations  # the capture says something
+    assert outcome(batched) == outcome(single)
+
+
+def mdns_batch(times: list[float], payloads: list[bytes]) -> DatagramBatch:
+    slot = FlowSlot(("192.168.1.20", "224.0.0.251", 5353, 5353, "02:00:00:00:00:14", None, 17, None),
+                    times[0], "t")
+    offsets, buf = [], b""
+    for p in payloads:
+        offsets.append(len(buf))
+        buf += p
+    n = len(payloads)
+    return DatagramBatch(buf, [slot] * n, [0] * n, offsets, [len(p) for p in payloads], times, [False] * n)
+
+
+def test_repeated_payload_is_counted_and_timed_like_a_fresh_dissection() -> None:
+    """The same announcement three times, a drain between: the replayed results must match."""
+    times = [10.0, 20.0, 30.0]
+    batch = mdns_batch(times, [GOLDEN_COMPRESSED] * 3)
+    batched = DissectingSink(Registry.from_entry_points(["dns"]))
+    single = DissectingSink(Registry.from_entry_points(["dns"]))
+    first = DatagramBatch(batch.buf, batch.flows[:2], batch.direction[:2], batch.offset[:2], batch.length[:2],
+                          times[:2], batch.truncated[:2])
+    last = DatagramBatch(batch.buf, batch.flows[2:], batch.direction[2:], batch.offset[2:], batch.length[2:],
+                         times[2:], batch.truncated[2:])
+    batched.datagram_batch(first)
+    for ctx, payload in first:
+        single.datagram(ctx, payload)
+    drained = batched.drain()
+    assert drained == single.drain()
+    assert {o.ts for o in drained} == {10.0, 20.0} and max(o.count for o in drained) == 1
+    batched.datagram_batch(last)  # replayed from the memo, the facts start again at 30.0
+    for ctx, payload in last:
+        single.datagram(ctx, payload)
+    assert outcome(batched) == outcome(single)
+    assert batched.registry.stats.parsed == {"dns": 3}
+    assert {o.ts for o in batched.observations} == {30.0}
+
+
+def test_unicast_dns_answers_are_counted_without_a_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    query = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
+    answer = bytes([0x12, 0x34, 0x81, 0x80]) + query[4:]
+    slot = FlowSlot(("10.0.0.1", "10.0.0.53", 40000, 53, None, None, 17, None), 1.0, "t")
+    buf = query + answer
+    batch = DatagramBatch(buf, [slot, slot], [0, 1], [0, len(query)], [len(query), len(answer)], [1.0, 1.5],
+                          [False, False])
+    built: list[float] = []
+    real = FlowSlot.context
+
+    def counting(self: FlowSlot, direction: int, ts: float, truncated: bool = False) -> FlowContext:
+        built.append(ts)
+        return real(self, direction, ts, truncated)
+
+    monkeypatch.setattr(FlowSlot, "context", counting)
+    sink = DissectingSink(Registry.from_entry_points(["dns"]))
+    sink.datagram_batch(batch)
+    assert built == [1.0]  # the answer needed no context
+    assert [o.value for o in sink.observations] == ["www.example.com"]
+    assert sink.registry.stats.parsed == {"dns": 2}
+    assert sink.apps == {(17, "10.0.0.1", 40000, "10.0.0.53", 53): "dns",
+                         (17, "10.0.0.53", 53, "10.0.0.1", 40000): "dns"}
+
+
+def test_memo_is_bounded(tmp_path: Path) -> None:
+    payloads = [GOLDEN_COMPRESSED[:-1] + bytes([i]) for i in range(40)]
+    sink = DissectingSink(Registry.from_entry_points(["dns"]))
+    batch = mdns_batch([float(i) for i in range(40)], payloads)
+    sink.datagram_batch(batch)
+    state = batch.flows[0].state
+    assert len(state.ways[0].memo) == 16
