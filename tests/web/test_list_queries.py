@@ -75,7 +75,7 @@ def matches(d: dict[str, Any], q: DeviceQuery) -> bool:
         return False
     if q.vendor and q.vendor.lower() not in a.get("vendor", "").lower():
         return False
-    if q.device_class and a.get("device_class") != q.device_class:
+    if q.device_class and a.get("device_class", "unknown") != q.device_class:
         return False
     if q.search:
         texts = [d["mac"] or ""] + [ip for ip, _ in d["ips"]] + [v for k, v in a.items() if k in SEARCHED]
@@ -108,6 +108,7 @@ QUERIES = [
     DeviceQuery(search="10.1."), DeviceQuery(search="fd00::a"), DeviceQuery(search="02:00:00:00:00:1"),
     DeviceQuery(search="ICU"), DeviceQuery(search="o"), DeviceQuery(departments=("icu", "lab")),
     DeviceQuery(departments=("icu",), sort="-name", vendor="b"), DeviceQuery(departments=()),
+    DeviceQuery(device_class="unknown"), DeviceQuery(device_class="unknown", vendor="b", sort="-last_seen"),
     DeviceQuery(sort="vendor"), DeviceQuery(search='x" OR "'), DeviceQuery(search="0%_p"), DeviceQuery(search="_"),
 ]
 

@@ -124,7 +124,14 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
         where.append(_has_attr(id_column, "department", value == query.department))
     if query.device_class:
         if query.device_class == "unknown":
-            where.append(~_has_attr(id_column, "device_class", value != ""))
+            if conn is not None and conn.dialect.name == "postgresql":
+                # NOT EXISTS: PostgreSQL cannot make NOT IN an anti-join (NULL semantics) and would hash
+                # every classified device for each query
+                a = t.attributes.c
+                where.append(~sa.exists().where(a.device_id == id_column, a.name == "device_class",
+                                                a.value != ""))
+            else:  # SQLite: one list of the classified devices beats probing the table row per candidate
+                where.append(~_has_attr(id_column, "device_class", value != ""))
         else:
             where.append(_has_attr(id_column, "device_class", value == query.device_class))
     if query.subnet:
