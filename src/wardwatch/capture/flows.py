@@ -44,6 +44,10 @@ def _excl_segment_cumsum(values: I64, starts: I64, seg: I64) -> I64:
     return out
 
 
+#: UDP ports of address assignment (DHCP 67/68, DHCPv6 546/547): exempt from the datagram budget.
+_ASSIGNMENT_PORTS = np.array([67, 68, 546, 547], dtype=np.int64)
+
+
 class FlowTable:
     """Bidirectional flow table with bounded state; see the module docstring."""
 
@@ -263,7 +267,13 @@ class FlowTable:
                 mb = np.where(m, plen, 0)
                 before_b = _excl_segment_cumsum(mb, sfirst, seg) + fc.ubytes[fid, dd]
                 before_n = _excl_segment_cumsum(m.astype(np.int64), sfirst, seg) + fc.ucnt[fid, dd]
-                interest |= m & has & (before_b < budget) & (before_n < most)
+                within = (before_b < budget) & (before_n < most)
+                if kind == PROTO_UDP:
+                    # Address assignment is shared by every client of a segment (0.0.0.0:68 → 255.255.255.255:67
+                    # is one flow): DHCP and DHCPv6 datagrams are never cut by the budget (RFC 2131, RFC 8415).
+                    ports = np.minimum(pb.sport[src], pb.dport[src])
+                    within |= np.isin(ports, _ASSIGNMENT_PORTS)
+                interest |= m & has & within
                 segs = np.flatnonzero(np.add.reduceat(m.astype(np.int64), sfirst))
                 if segs.shape[0]:
                     f = fid[sfirst[segs]]
