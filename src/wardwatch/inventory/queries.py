@@ -7,8 +7,9 @@ How each part stays fast (indexes from migration 9c01):
   covering index ``attributes(name, value, device_id)``; a "contains" filter on vendor or model first
   lists the attribute's distinct values with a loose index scan (one index seek per distinct value) and
   turns into ``value IN (...)``;
-* free-text search reads the search indexes: SQLite FTS5 trigram tables per searched column (migration
-  9c02), PostgreSQL pg_trgm over one ``device_search`` text per device (migration 9c01);
+* free-text search reads the trigram indexes for MAC, addresses and free-text attributes (SQLite FTS5
+  per column, migrations 9c02/9c03; PostgreSQL pg_trgm over one ``device_search`` text per device,
+  9c01/9c03) and matches the distinct values of few-valued attributes (vendor, class ...) like a filter;
 * a page sorted by an attribute or by last seen walks the sort index and stops after ``offset + limit``
   rows; a filter that matches few devices (``SMALL_SET``) is sorted from the filter instead;
 * counts can be capped (``DeviceQuery.count_cap``): "10 000+" instead of counting every match.
@@ -24,15 +25,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from wardwatch.inventory import tables as t
-from wardwatch.inventory.query_sql import IdsIn, SearchMatch, like_pattern
+from wardwatch.inventory.query_sql import TEXT_SEARCHED, IdsIn, SearchMatch, like_pattern
 
 #: Sort keys of the device list: attribute names, plus the columns of the devices table.
 SORTABLE_ATTRIBUTES = ("hostname", "vendor", "model", "device_class", "department", "os", "firmware")
 SORT_COLUMNS = {"last_seen": t.devices.c.last_seen, "first_seen": t.devices.c.first_seen,
                 "mac": t.devices.c.mac, "id": t.devices.c.id}
-#: Attribute names the free-text search looks at (indexed by migrations 9c01/9c02's triggers).
-SEARCHED = ("hostname", "vendor", "model", "device_class", "os", "department", "asset_tag", "serial",
-            "location", "ae_title")
+#: Attributes with few distinct values: a search lists their values (loose index scan) and matches those;
+#: the others (``TEXT_SEARCHED``) are in the trigram indexes (migrations 9c01-9c03).
+FEW_VALUES = ("vendor", "model", "device_class", "os", "department")
+#: Every attribute the free-text search looks at (besides MAC and addresses).
+SEARCHED = TEXT_SEARCHED + FEW_VALUES
 #: A filtered list matching at most this many devices is sorted from the filter, not walked in sort order.
 SMALL_SET = 5000
 #: Sort index entries a filtered list with few matches reads for its page before sorting the matches.
@@ -96,13 +99,15 @@ def _has_attr(id_column: sa.ColumnElement[Any], name: str,
 
 
 def _contains(conn: sa.Connection | None, id_column: sa.ColumnElement[Any], name: str, text: str
-              ) -> sa.ColumnElement[bool]:
+              ) -> sa.ColumnElement[bool] | None:
+    """Devices whose attribute ``name`` contains ``text`` (case-insensitive); None when no value does."""
     value = t.attributes.c.value
     values = distinct_values(conn, name) if conn is not None else None
     if values is None:
         return _has_attr(id_column, name, sa.func.lower(value).like(like_pattern(text), escape="\\"))
     wanted = text.lower()
-    return _has_attr(id_column, name, value.in_([v for v in values if wanted in v.lower()]))
+    hits = [v for v in values if wanted in v.lower()]
+    return _has_attr(id_column, name, value.in_(hits)) if hits else None
 
 
 def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
@@ -116,10 +121,10 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
     if query.departments is not None:
         where.append(_has_attr(id_column, "department", value.in_(query.departments))
                      if query.departments else sa.false())
-    if query.vendor:
-        where.append(_contains(conn, id_column, "vendor", query.vendor))
-    if query.model:
-        where.append(_contains(conn, id_column, "model", query.model))
+    for name, wanted in (("vendor", query.vendor), ("model", query.model)):
+        if wanted:
+            match = _contains(conn, id_column, name, wanted)
+            where.append(match if match is not None else sa.false())
     if query.department:
         where.append(_has_attr(id_column, "department", value == query.department))
     if query.device_class:
@@ -140,7 +145,9 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
         where.append(id_column.in_(sa.select(ips.device_id).where(
             ips.version == version, ips.ip_hex >= low, ips.ip_hex <= high)))
     if query.search and query.search.strip():
-        where.append(SearchMatch(id_column, query.search.strip()))
+        text = query.search.strip()
+        parts = [SearchMatch(id_column, text), *(_contains(conn, id_column, name, text) for name in FEW_VALUES)]
+        where.append(sa.or_(*(p for p in parts if p is not None)))
     return where
 
 

@@ -12,6 +12,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
+#: Attributes in the trigram search indexes (migration 9c03); see ``inventory.queries`` for the others.
+TEXT_SEARCHED = ("hostname", "asset_tag", "serial", "location", "ae_title")
+_TEXT_NAMES = ", ".join(f"'{n}'" for n in TEXT_SEARCHED)
+
 
 def like_pattern(value: str) -> str:
     """A case-folded ``LIKE '%value%'`` pattern with ``\\``, ``%`` and ``_`` escaped (ESCAPE '\\')."""
@@ -20,7 +24,7 @@ def like_pattern(value: str) -> str:
 
 
 class SearchMatch(sa.sql.expression.ColumnElement[bool]):
-    """``id_column IN (devices whose search text contains text)``, compiled per dialect."""
+    """``id_column IN (devices whose MAC, an address or a TEXT_SEARCHED attribute contains text)``."""
 
     # not Boolean: SQLite would get "(x IN ...) = 1", which no index serves
     type = sa.types.NullType()  # type: ignore[assignment]
@@ -33,7 +37,7 @@ class SearchMatch(sa.sql.expression.ColumnElement[bool]):
 
 @compiles(SearchMatch, "sqlite")
 def _search_sqlite(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
-    # one FTS5 trigram index per searched column (migration 9c02): a phrase of three or more characters
+    # one FTS5 trigram index per searched column (migrations 9c02, 9c03): a phrase of three or more characters
     # matches as a substring (sqlite.org/fts5.html §4.3.5); shorter text is a LIKE over the same tables
     column = compiler.process(element.id_column, **kw)
     if len(element.text) >= 3:
@@ -47,7 +51,9 @@ def _search_sqlite(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> st
         return test.format(fts=fts, col=col, bound=bound)
 
     attr, ip, mac = cond("search_attr", "value"), cond("search_ip", "ip"), cond("search_mac", "mac")
+    # the name test keeps the answer right on an index built before 9c03 narrowed it
     return (f"{column} IN (SELECT device_id FROM attributes WHERE id IN (SELECT rowid FROM search_attr WHERE {attr}) "
+            f"AND name IN ({_TEXT_NAMES}) "
             f"UNION SELECT device_id FROM device_ips WHERE id IN (SELECT rowid FROM search_ip WHERE {ip}) "
             f"UNION SELECT rowid FROM search_mac WHERE {mac})")
 
