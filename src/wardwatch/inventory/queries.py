@@ -78,18 +78,25 @@ def subnet_range(cidr: str) -> tuple[int, str, str]:
     return network.version, low, high
 
 
-def distinct_values(conn: sa.Connection, name: str, cap: int = DISTINCT_CAP) -> list[str] | None:
-    """The distinct values of attribute ``name`` (None when there are more than ``cap``).
+def distinct_values(conn: sa.Connection, names: Sequence[str], cap: int = DISTINCT_CAP
+                    ) -> dict[str, list[str] | None]:
+    """The distinct values of each attribute of ``names`` (None for one with more than ``cap``).
 
-    A loose index scan: a recursive CTE seeks the next larger value in ``attributes(name, value, ...)``,
-    one seek per distinct value instead of reading every row (neither SQLite nor PostgreSQL 15 skips).
+    A loose index scan in one statement: a recursive CTE seeks the next larger value of each name in
+    ``attributes(name, value, ...)``, one seek per distinct value instead of reading every row (neither
+    SQLite nor PostgreSQL 15 skips through an index by itself).
     """
+    anchor = " UNION ALL ".join(f"SELECT :n{i} AS n" for i in range(len(names)))
     sql = sa.text(
-        "WITH RECURSIVE v(x) AS (SELECT min(value) FROM attributes WHERE name = :n "
-        "UNION ALL SELECT (SELECT min(value) FROM attributes WHERE name = :n AND value > v.x) "
-        "FROM v WHERE v.x IS NOT NULL) SELECT x FROM v WHERE x IS NOT NULL LIMIT :cap")
-    values = [str(x) for x in conn.execute(sql, {"n": name, "cap": cap + 1}).scalars()]
-    return None if len(values) > cap else values
+        f"WITH RECURSIVE v(n, x) AS (SELECT names.n, (SELECT min(value) FROM attributes WHERE name = names.n) "
+        f"FROM ({anchor}) AS names UNION ALL SELECT v.n, (SELECT min(value) FROM attributes "
+        f"WHERE name = v.n AND value > v.x) FROM v WHERE v.x IS NOT NULL) "
+        f"SELECT n, x FROM v WHERE x IS NOT NULL LIMIT :cap")
+    found: dict[str, list[str]] = {name: [] for name in names}
+    params = {f"n{i}": name for i, name in enumerate(names)} | {"cap": (cap + 1) * len(names)}
+    for name, value in conn.execute(sql, params):
+        found[str(name)].append(str(value))
+    return {name: (values if len(values) <= cap else None) for name, values in found.items()}
 
 
 def _has_attr(id_column: sa.ColumnElement[Any], name: str,
@@ -98,24 +105,31 @@ def _has_attr(id_column: sa.ColumnElement[Any], name: str,
     return id_column.in_(sub)
 
 
-def _contains(conn: sa.Connection | None, id_column: sa.ColumnElement[Any], name: str, text: str
-              ) -> sa.ColumnElement[bool] | None:
-    """Devices whose attribute ``name`` contains ``text`` (case-insensitive); None when no value does."""
-    value = t.attributes.c.value
-    values = distinct_values(conn, name) if conn is not None else None
-    if values is None:
-        return _has_attr(id_column, name, sa.func.lower(value).like(like_pattern(text), escape="\\"))
+def _matching_values(conn: sa.Connection | None, name: str, text: str, cache: dict[str, list[str] | None]
+                     ) -> sa.Select[tuple[int]] | None:
+    """Devices whose attribute ``name`` contains ``text`` (case-insensitive), as a statement selecting
+    their ids; None when no value does. ``cache`` keeps the distinct values for one request."""
+    a = t.attributes.c
+    if conn is not None and name not in cache:
+        cache.update(distinct_values(conn, sorted({name, *FEW_VALUES})))
+    values = cache.get(name)
+    if values is None:  # no connection, or too many values to list: scan the (name, value) index range
+        return sa.select(a.device_id).where(a.name == name, sa.func.lower(a.value).like(like_pattern(text),
+                                                                                        escape="\\"))
     wanted = text.lower()
     hits = [v for v in values if wanted in v.lower()]
-    return _has_attr(id_column, name, value.in_(hits)) if hits else None
+    return sa.select(a.device_id).where(a.name == name, a.value.in_(hits)) if hits else None
 
 
 def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
-               id_column: sa.ColumnElement[Any] = t.devices.c.id) -> list[sa.ColumnElement[bool]]:
+               id_column: sa.ColumnElement[Any] = t.devices.c.id,
+               cache: dict[str, list[str] | None] | None = None) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses on ``id_column`` (a device id) for the query's filters and scope.
 
-    With ``conn``, "contains" filters are resolved to the matching distinct values first (faster).
+    With ``conn``, "contains" filters are resolved to the matching distinct values first (faster);
+    ``cache`` keeps those values between calls for one list.
     """
+    cache = {} if cache is None else cache
     where: list[sa.ColumnElement[bool]] = []
     value = t.attributes.c.value
     if query.departments is not None:
@@ -123,8 +137,8 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
                      if query.departments else sa.false())
     for name, wanted in (("vendor", query.vendor), ("model", query.model)):
         if wanted:
-            match = _contains(conn, id_column, name, wanted)
-            where.append(match if match is not None else sa.false())
+            match = _matching_values(conn, name, wanted, cache)
+            where.append(id_column.in_(match) if match is not None else sa.false())
     if query.department:
         where.append(_has_attr(id_column, "department", value == query.department))
     if query.device_class:
@@ -146,8 +160,8 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
             ips.version == version, ips.ip_hex >= low, ips.ip_hex <= high)))
     if query.search and query.search.strip():
         text = query.search.strip()
-        parts = [SearchMatch(id_column, text), *(_contains(conn, id_column, name, text) for name in FEW_VALUES)]
-        where.append(sa.or_(*(p for p in parts if p is not None)))
+        few = [_matching_values(conn, name, text, cache) for name in FEW_VALUES]
+        where.append(SearchMatch(id_column, text, [f for f in few if f is not None]))
     return where
 
 
@@ -168,7 +182,7 @@ def _sort_key(sort: str) -> tuple[str, bool]:
 
 
 def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, descending: bool,
-                    exact_total: int | None) -> list[int]:
+                    exact_total: int | None, cache: dict[str, list[str] | None]) -> list[int]:
     """One page ordered by an attribute, walking ``attributes(name, value, device_id)``.
 
     Ascending: devices with the attribute by (value, id), then those without it by id; descending is
@@ -176,9 +190,9 @@ def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, des
     """
     a = t.attributes.alias("sort_attr")
     # "+ 0": the filters must not drive the plan (SQLite would fetch every match and sort them)
-    have = [a.c.name == attribute, *conditions(query, conn, a.c.device_id + 0)]
+    have = [a.c.name == attribute, *conditions(query, conn, a.c.device_id + 0, cache)]
     has_it = sa.exists().where(t.attributes.c.device_id == t.devices.c.id, t.attributes.c.name == attribute)
-    lacking = [~has_it, *conditions(query, conn)]
+    lacking = [~has_it, *conditions(query, conn, cache=cache)]
     offset = query.offset
 
     def count(where: list[sa.ColumnElement[bool]], table: Any) -> int:
@@ -195,7 +209,7 @@ def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, des
         return [int(i) for i in conn.execute(stmt).scalars()]
 
     if descending:  # devices without the attribute come first: how many are there?
-        total = exact_total if exact_total is not None else count(conditions(query, conn), t.devices)
+        total = exact_total if exact_total is not None else count(conditions(query, conn, cache=cache), t.devices)
         missing = total - count(have, a)
         ids = without(offset, query.limit) if offset < missing else []
         if query.limit is None or len(ids) < query.limit:
@@ -276,7 +290,8 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
     index (they are dense: the page comes soon).
     """
     key, descending = _sort_key(query.sort)
-    where = conditions(query, conn)
+    cache: dict[str, list[str] | None] = {}  # distinct values, listed once for this page
+    where = conditions(query, conn, cache=cache)
     exact: int | None = None
     if where:
         matching: Callable[[sa.ColumnElement[Any]], list[sa.ColumnElement[bool]]]
@@ -291,7 +306,7 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
             found = _count(conn, where, SMALL_SET)
 
             def matching(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
-                return conditions(query, conn, column)
+                return conditions(query, conn, column, cache)
         if found <= SMALL_SET:
             total = found if query.count_cap is None else min(found, query.count_cap + 1)
             if not found or query.limit == 0:
@@ -310,8 +325,8 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
     if query.limit == 0:
         return total, []
     if key in SORTABLE_ATTRIBUTES:
-        return total, _attribute_walk(conn, query, key, descending, exact)
-    walk = conditions(query, conn, t.devices.c.id + 0) if where else []  # walk the sort index, filter on the way
+        return total, _attribute_walk(conn, query, key, descending, exact, cache)
+    walk = conditions(query, conn, t.devices.c.id + 0, cache) if where else []  # walk the sort index, filter on the way
     return total, _column_page(conn, query, walk, key, descending)
 
 

@@ -24,15 +24,22 @@ def like_pattern(value: str) -> str:
 
 
 class SearchMatch(sa.sql.expression.ColumnElement[bool]):
-    """``id_column IN (devices whose MAC, an address or a TEXT_SEARCHED attribute contains text)``."""
+    """``id_column IN (devices whose MAC, an address or a TEXT_SEARCHED attribute contains text, UNION
+    the device ids of ``also``)``: one IN over a union, which both planners turn into a semi-join (an OR
+    of several INs makes PostgreSQL filter every device)."""
 
     # not Boolean: SQLite would get "(x IN ...) = 1", which no index serves
     type = sa.types.NullType()  # type: ignore[assignment]
     inherit_cache = False
 
-    def __init__(self, id_column: sa.ColumnElement[Any], text: str) -> None:
+    def __init__(self, id_column: sa.ColumnElement[Any], text: str, also: Sequence[sa.Select[Any]] = ()) -> None:
         self.id_column = id_column
         self.text = text
+        self.also = list(also)
+
+
+def _also(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    return "".join(f" UNION {compiler.process(select, asfrom=False, **kw)}" for select in element.also)
 
 
 @compiles(SearchMatch, "sqlite")
@@ -55,7 +62,7 @@ def _search_sqlite(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> st
     return (f"{column} IN (SELECT device_id FROM attributes WHERE id IN (SELECT rowid FROM search_attr WHERE {attr}) "
             f"AND name IN ({_TEXT_NAMES}) "
             f"UNION SELECT device_id FROM device_ips WHERE id IN (SELECT rowid FROM search_ip WHERE {ip}) "
-            f"UNION SELECT rowid FROM search_mac WHERE {mac})")
+            f"UNION SELECT rowid FROM search_mac WHERE {mac}{_also(element, compiler, **kw)})")
 
 
 @compiles(SearchMatch)
@@ -63,7 +70,8 @@ def _search_default(element: SearchMatch, compiler: SQLCompiler, **kw: Any) -> s
     # PostgreSQL: the stored text is lower-cased; pg_trgm's GIN index serves LIKE '%x%' (3+ characters)
     column = compiler.process(element.id_column, **kw)
     bound = compiler.process(sa.bindparam("search_like", like_pattern(element.text), unique=True), **kw)
-    return f"{column} IN (SELECT device_id FROM device_search WHERE body LIKE {bound} ESCAPE '\\')"
+    return (f"{column} IN (SELECT device_id FROM device_search WHERE body LIKE {bound} ESCAPE '\\'"
+            f"{_also(element, compiler, **kw)})")
 
 
 class IdsIn(sa.sql.expression.ColumnElement[bool]):
