@@ -181,6 +181,13 @@ def _sort_key(sort: str) -> tuple[str, bool]:
     return key, descending
 
 
+def _unindexed(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """On SQLite ``column + 0``: the filters must not drive the plan (SQLite would fetch every match and
+    sort them instead of walking the sort index). PostgreSQL's planner costs both ways itself, and an
+    expression there would rule out its hash semi-join."""
+    return column + 0 if conn.dialect.name == "sqlite" else column
+
+
 def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, descending: bool,
                     exact_total: int | None, cache: dict[str, list[str] | None]) -> list[int]:
     """One page ordered by an attribute, walking ``attributes(name, value, device_id)``.
@@ -189,8 +196,7 @@ def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, des
     the exact reverse. A segment's size is counted only when the page reaches past it.
     """
     a = t.attributes.alias("sort_attr")
-    # "+ 0": the filters must not drive the plan (SQLite would fetch every match and sort them)
-    have = [a.c.name == attribute, *conditions(query, conn, a.c.device_id + 0, cache)]
+    have = [a.c.name == attribute, *conditions(query, conn, _unindexed(conn, a.c.device_id), cache)]
     has_it = sa.exists().where(t.attributes.c.device_id == t.devices.c.id, t.attributes.c.name == attribute)
     lacking = [~has_it, *conditions(query, conn, cache=cache)]
     offset = query.offset
@@ -326,7 +332,8 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
         return total, []
     if key in SORTABLE_ATTRIBUTES:
         return total, _attribute_walk(conn, query, key, descending, exact, cache)
-    walk = conditions(query, conn, t.devices.c.id + 0, cache) if where else []  # walk the sort index, filter on the way
+    # walk the sort index, filter on the way
+    walk = conditions(query, conn, _unindexed(conn, t.devices.c.id), cache) if where else []
     return total, _column_page(conn, query, walk, key, descending)
 
 
