@@ -146,3 +146,20 @@ def test_relaxed_gc_restores_the_thresholds() -> None:
         with relaxed_gc(young=before[0] + 10):  # nested: never lowered
             assert gc.get_threshold()[0] == before[0] + 1000
     assert gc.get_threshold() == before
+
+
+def test_flow_records_filled_through_slots_equal_constructed_ones(tmp_path: Path) -> None:
+    from wardwatch.capture import flowstate
+    from wardwatch.domain.flow import FlowRecord
+
+    assert flowstate._RECORD_SETTERS is not None  # the fast path is in use
+    path = tmp_path / "mixed.pcap"
+    path.write_bytes(pcap([(100.0 + i * 0.01, f) for i, f in enumerate(mixed_capture())]))
+    flows = process_capture(path, NullSink()).flows
+    assert len(flows) == 5  # three UDP flows, one TCP flow, one LLDP source
+    for r in flows:
+        assert type(r) is FlowRecord
+        rebuilt = FlowRecord(r.src_ip, r.dst_ip, r.proto, r.src_port, r.dst_port, r.src_mac, r.dst_mac,
+                             r.first_seen, r.last_seen, r.packets_fwd, r.packets_rev, r.bytes_fwd, r.bytes_rev,
+                             r.vlan, sensor=r.sensor)
+        assert r == rebuilt and repr(r) == repr(rebuilt) and r.app is None

@@ -93,22 +93,23 @@ class DnsDissector:
         return MDNS_PORT in (ctx.src_port, ctx.dst_port) or ctx.dst_ip in MDNS_GROUPS
 
     def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
-        """Yield the facts of one DNS or mDNS message."""
+        """The facts of one DNS or mDNS message (parsed at once: ParseError comes from this call)."""
+        return iter(self._facts(ctx, client))
+
+    def _facts(self, ctx: FlowContext, client: bytes) -> list[Observation]:
         mdns = self._is_mdns(ctx)
         if not mdns:
             if len(client) > 2 and client[2] & 0x80:
                 # A unicast DNS response (QR set, RFC 1035 §4.1.1) teaches nothing about its client that
                 # the query did not: skip its parse, the costliest work on a resolver's busy flows.
-                return
+                return []
             labels = dnsmsg.plain_query_name(client)
             if labels is not None:  # one question, nothing else: the common query, read directly
                 name = name_text(labels)
-                if name:
-                    yield observe(ctx, "dns.query", name, excerpt=f"dns.query {name}")
-                return
+                return [observe(ctx, "dns.query", name, excerpt=f"dns.query {name}")] if name else []
         msg = dnsmsg.parse_message(client)
         if msg.opcode != 0:
-            return
+            return []
         facts: dict[tuple[str, str], str] = {}
         if mdns:
             self._mdns(msg, facts)
@@ -117,9 +118,8 @@ class DnsDissector:
                 name = name_text(question.labels)
                 if name and len(facts) < MAX_QUERIES:
                     facts.setdefault(("dns.query", name), "")
-        for (kind, value), excerpt in facts.items():
-            if value:
-                yield observe(ctx, kind, value, excerpt=excerpt or f"{kind} {value}")
+        return [observe(ctx, kind, value, excerpt=excerpt or f"{kind} {value}")
+                for (kind, value), excerpt in facts.items() if value]
 
     def _mdns(self, msg: Message, facts: dict[tuple[str, str], str]) -> None:
         """Fill ``facts`` from an mDNS message."""
