@@ -43,7 +43,7 @@ def inventory(database_url: str) -> Iterator[Inventory]:
         if i % 13:
             values["hostname"] = f"host-{rng.randrange(60):03d}"  # duplicates on purpose
         if i % 7:
-            values["device_class"] = rng.choice(CLASSES)
+            values["device_class"] = "" if i % 19 == 0 else rng.choice(CLASSES)  # "": unknown too
         attrs += [{"device_id": i, "name": k, "value": v, "confidence": 0.5, "source": "observed", "evidence": []}
                   for k, v in values.items()]
     with inv.engine.begin() as conn:
@@ -76,7 +76,7 @@ def matches(d: dict[str, Any], q: DeviceQuery) -> bool:
         return False
     if q.vendor and q.vendor.lower() not in a.get("vendor", "").lower():
         return False
-    if q.device_class and a.get("device_class", "unknown") != q.device_class:
+    if q.device_class and (a.get("device_class") or "unknown") != q.device_class:
         return False
     if q.search:
         texts = [d["mac"] or ""] + [ip for ip, _ in d["ips"]] + [v for k, v in a.items() if k in SEARCHED]

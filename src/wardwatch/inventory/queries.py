@@ -143,13 +143,18 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
         where.append(_has_attr(id_column, "department", value == query.department))
     if query.device_class:
         if query.device_class == "unknown":
+            a = t.attributes.c
+            others = bool(query.vendor or query.model or query.department or query.subnet or query.search
+                          or query.departments is not None)
             if conn is not None and conn.dialect.name == "postgresql":
                 # NOT EXISTS: PostgreSQL cannot make NOT IN an anti-join (NULL semantics) and would hash
                 # every classified device for each query
-                a = t.attributes.c
                 where.append(~sa.exists().where(a.device_id == id_column, a.name == "device_class",
                                                 a.value != ""))
-            else:  # SQLite: one list of the classified devices beats probing the table row per candidate
+            elif others:  # SQLite, few candidates: probe (device_id, name) in the unique index, no row read
+                classified = sa.exists().where(a.device_id == id_column, a.name == "device_class")
+                where.append(sa.or_(~classified, _has_attr(id_column, "device_class", value == "")))
+            else:  # SQLite, every device a candidate: one list of the classified devices beats 100 000 probes
                 where.append(~_has_attr(id_column, "device_class", value != ""))
         else:
             where.append(_has_attr(id_column, "device_class", value == query.device_class))
@@ -371,8 +376,9 @@ def count_by_attribute(conn: sa.Connection, name: str, departments: tuple[str, .
         rows = rows[:limit]
         with_value = int(conn.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar_one())
     missing = count_devices(conn, departments) - with_value
-    if missing > 0:
-        rows.append(("", missing))
+    if missing > 0:  # devices without the attribute join those with an empty value under ""
+        empty = next((n for v, n in rows if v == ""), 0)
+        rows = [(v, n) for v, n in rows if v != ""] + [("", missing + empty)]
     return rows
 
 
