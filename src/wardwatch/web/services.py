@@ -10,7 +10,9 @@ import csv
 import io
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -29,6 +31,8 @@ __all__ = ["COUNT_CAP", "DeviceQuery", "InventoryStats", "WebServices", "open_en
 COUNT_CAP = queries.SMALL_SET
 
 _T = TypeVar("_T")
+#: The change marker read at the start of the current dashboard view (``InventoryStats.view``).
+_VIEW_MARKER: ContextVar[int | None] = ContextVar("wardwatch_view_marker", default=None)
 
 
 def open_engine(url: str) -> sa.Engine:
@@ -63,9 +67,22 @@ class InventoryStats:
             self._cache.clear()
 
     def marker(self) -> int:
-        """The inventory's change marker now."""
+        """The inventory's change marker now (or as read once for the current view, see ``view``)."""
+        pinned = _VIEW_MARKER.get()
+        if pinned is not None:
+            return pinned
         with self.services.engine.connect() as conn:
             return queries.change_marker(conn)
+
+    @contextmanager
+    def view(self) -> Iterator[None]:
+        """Read the change marker once for all the widgets of one dashboard view."""
+        token = _VIEW_MARKER.set(None)
+        _VIEW_MARKER.set(self.marker())
+        try:
+            yield
+        finally:
+            _VIEW_MARKER.reset(token)
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
         now = time.monotonic()

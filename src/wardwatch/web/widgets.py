@@ -19,7 +19,7 @@ SIZES = ("s", "m", "l")
 
 
 class DashboardData(Protocol):
-    """What widgets read; implemented by :class:`wardwatch.inventory.stats.InventoryStats`."""
+    """What widgets read; implemented by :class:`wardwatch.web.services.InventoryStats`."""
 
     def device_count(self, departments: tuple[str, ...] | None) -> int: ...
     def count_by(self, attribute: str, departments: tuple[str, ...] | None, limit: int = 12

@@ -86,12 +86,13 @@ def render_widgets(svc: WebServices, user: User, layout: list[dict[str, Any]]) -
     """Compute each widget of a layout the user may see."""
     ctx = WidgetContext(svc.stats, department_scope(user))
     out = []
-    for item in layout:
-        widget = WIDGETS.get(item["id"])
-        if widget is None or not allowed(user.role, widget.permission):
-            continue
-        out.append({"id": widget.id, "title": widget.title, "template": widget.template,
-                    "size": item.get("size", widget.default_size), "data": widget.compute(ctx)})
+    with svc.stats.view():  # one look at the change marker for every widget of this view
+        for item in layout:
+            widget = WIDGETS.get(item["id"])
+            if widget is None or not allowed(user.role, widget.permission):
+                continue
+            out.append({"id": widget.id, "title": widget.title, "template": widget.template,
+                        "size": item.get("size", widget.default_size), "data": widget.compute(ctx)})
     return out
 
 
