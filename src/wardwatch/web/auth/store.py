@@ -134,11 +134,15 @@ class AccessStore:
     def get_user(self, user_id: int) -> User:
         """A user by id (NotFoundError when absent)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
-            if row is None:
-                raise NotFoundError(f"no user {user_id}")
-            depts = conn.execute(sa.select(t.user_departments.c.department)
-                                 .where(t.user_departments.c.user_id == user_id)).scalars().all()
+            return self._user(conn, user_id)
+
+    @staticmethod
+    def _user(conn: sa.Connection, user_id: int) -> User:
+        row = conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).first()
+        if row is None:
+            raise NotFoundError(f"no user {user_id}")
+        depts = conn.execute(sa.select(t.user_departments.c.department)
+                             .where(t.user_departments.c.user_id == user_id)).scalars().all()
         return User(int(row.id), row.username, Role(row.role), tuple(sorted(depts)), bool(row.disabled))
 
     def get_by_name(self, username: str) -> User:
@@ -198,7 +202,7 @@ class AccessStore:
             if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
                 # at most one write per token per minute: a busy API client must not serialise on it
                 conn.execute(t.api_tokens.update().where(t.api_tokens.c.id == row.id).values(last_used_at=now))
-        user = self.get_user(int(row.user_id))
+            user = self._user(conn, int(row.user_id))  # same connection: one checkout per API request
         if user.disabled:
             return None
         scopes = frozenset(s for s in row.scopes.split(",") if s)
