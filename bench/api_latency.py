@@ -7,8 +7,8 @@ tool is a bounded pool of asyncio httpx clients sending ``--requests`` requests 
 warm-up, once per level of ``--concurrency`` (``1,4`` by default: 1 shows the cost of a request on its
 own, 4 adds the queueing of a busy server). Reported: p50/p95/max per endpoint, in milliseconds.
 
-Findings are not stored by any capability yet (risk computes them on the fly), so the findings-backed
-widgets read the "not computed" extension; the numbers cover the inventory and the dashboards as they are.
+Findings (about 1.5 per device, the risk tables' shape), an assessment per affected device and one
+evaluation run are written straight into the risk tables, so findings widgets and device pages read them.
 
 Usage: ``.venv/bin/python bench/api_latency.py [--devices N] [--backend sqlite|postgres|both] [--concurrency 1,4]
 [--write]``
@@ -90,6 +90,55 @@ def populate(url: str, n: int, seed: int = 7) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text(
                 "SELECT setval(pg_get_serial_sequence('devices', 'id'), (SELECT max(id) FROM devices))"))
+    analyze(engine)
+    engine.dispose()
+
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def populate_findings(url: str, seed: int = 9) -> None:
+    """Up to three findings per device (about 1.5 on average), an assessment per device with findings
+    and one evaluation run, written straight into the risk tables (skipped when findings exist)."""
+    from wardwatch.inventory.db import create_engine
+    from wardwatch.risk import tables as rt
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        if conn.execute(sa.select(sa.func.count()).select_from(rt.findings)).scalar_one():
+            engine.dispose()
+            return
+        ids = [int(i) for i in conn.execute(sa.text("SELECT id FROM devices ORDER BY id")).scalars()]
+    rng = random.Random(seed)
+    now = time.time()
+    with engine.begin() as conn:
+        for start in range(0, len(ids), 5000):
+            findings, assessments = [], []
+            for device_id in ids[start:start + 5000]:
+                count = rng.choice((0, 0, 1, 1, 2, 3, 3))
+                for k in range(count):
+                    severity = rng.choice(SEVERITIES)
+                    cve = f"CVE-2024-{rng.randrange(1000, 60000)}"
+                    findings.append({
+                        "device_id": device_id, "fingerprint": f"{cve}-{k}", "kind": "vulnerability",
+                        "status": rng.choice(("affected", "possibly_affected")),
+                        "state": rng.choice(("open", "open", "open", "accepted", "fixed")), "severity": severity,
+                        "cve": cve, "advisory": f"ICSMA-24-{rng.randrange(100, 400)}-01",
+                        "title": f"{cve} in firmware component", "cvss_score": round(rng.uniform(2, 10), 1),
+                        "priority": rng.uniform(0, 100), "ssvc": rng.choice(("act", "attend", "track")),
+                        "explanation": "bench finding", "data": {}, "digest": f"{device_id:040d}"[-40:],
+                        "first_seen": now, "updated_at": now})
+                if count:
+                    score = rng.uniform(10, 95)
+                    level = "critical" if score > 80 else "high" if score > 60 else "medium" if score > 35 else "low"
+                    assessments.append({"device_id": device_id, "score": score, "level": level,
+                                        "likelihood": rng.random(), "impact": rng.random(), "factors": [],
+                                        "context": {}, "computed_at": now})
+            conn.execute(sa.insert(rt.findings), findings)
+            conn.execute(sa.insert(rt.assessments), assessments)
+        conn.execute(sa.insert(rt.evaluations), {"started_at": now, "finished_at": now, "stamp": "bench",
+                                                "devices": len(ids), "findings": 0, "opened": 0, "fixed": 0,
+                                                "actions": []})
     analyze(engine)
     engine.dispose()
 
@@ -209,7 +258,8 @@ def run_backend(name: str, url: str, n: int, requests: int, levels: list[int]
     """Populate, serve and measure one backend."""
     started = time.perf_counter()
     populate(url, n)
-    print(f"[{name}] {n} devices ready in {time.perf_counter() - started:.1f} s", flush=True)
+    populate_findings(url)
+    print(f"[{name}] {n} devices and their findings ready in {time.perf_counter() - started:.1f} s", flush=True)
     keys = tokens(url)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -278,7 +328,8 @@ def write_results(n: int, requests: int, levels: list[int],
                   results: dict[str, dict[int, list[tuple[str, float, float, float]]]]) -> None:
     """Replace the "## API latency" section of bench/RESULTS.md."""
     lines = ["## API latency", "",
-             f"`bench/api_latency.py`: {n} devices (6 attributes and an address each), {requests} requests per "
+             f"`bench/api_latency.py`: {n} devices (6 attributes and an address each, about 1.5 findings each), "
+             f"{requests} requests per "
              f"endpoint after a warm-up, from 1 and from {max(levels)} concurrent asyncio httpx clients, against "
              f"one uvicorn worker on this machine (2 cores shared with the other engineers' jobs; load average "
              f"{os.getloadavg()[0]:.1f} at the end of the run). Goal: p95 < {GOAL_MS:.0f} ms.", ""]
