@@ -111,7 +111,7 @@ def _matching_values(conn: sa.Connection | None, name: str, text: str, cache: di
     their ids; None when no value does. ``cache`` keeps the distinct values for one request."""
     a = t.attributes.c
     if conn is not None and name not in cache:
-        cache.update(distinct_values(conn, sorted({name, *FEW_VALUES})))
+        cache.update(distinct_values(conn, [name]))
     values = cache.get(name)
     if values is None:  # no connection, or too many values to list: scan the (name, value) index range
         return sa.select(a.device_id).where(a.name == name, sa.func.lower(a.value).like(like_pattern(text),
@@ -165,6 +165,8 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
             ips.version == version, ips.ip_hex >= low, ips.ip_hex <= high)))
     if query.search and query.search.strip():
         text = query.search.strip()
+        if conn is not None and not set(FEW_VALUES) <= set(cache):  # all five in one statement
+            cache.update(distinct_values(conn, [n for n in FEW_VALUES if n not in cache]))
         few = [_matching_values(conn, name, text, cache) for name in FEW_VALUES]
         where.append(SearchMatch(id_column, text, [f for f in few if f is not None]))
     return where
