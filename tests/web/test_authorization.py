@@ -51,7 +51,8 @@ def _call(client: TestClient, method: str, path: str, device_id: int) -> int:
             kwargs["files"] = {"file": ("register.csv", b"mac,location\n02:00:5e:10:00:00,Bed 4\n", "text/csv")}
         else:
             kwargs["json"] = {"notes": "checked by the authorization test"}
-    return client.request(method, url, **kwargs).status_code
+    status: int = client.request(method, url, **kwargs).status_code
+    return status
 
 
 def _matrix(app: FastAPI) -> list[tuple[str, str, Permission, bool]]:
@@ -59,7 +60,7 @@ def _matrix(app: FastAPI) -> list[tuple[str, str, Permission, bool]]:
     for path, route in api_routes(app):
         permission = declared_permission(route)
         assert permission is not None, f"{path} declares no permission"
-        for method in sorted(route.methods - {"HEAD"}):
+        for method in sorted((route.methods or set()) - {"HEAD"}):
             rows.append((method, path, permission, _strict(route)))
     return rows
 
@@ -69,7 +70,7 @@ def test_every_route_declares_a_permission(app: FastAPI) -> None:
     routes = all_routes(app)
     assert len(api_routes(app)) >= 15
     for path, route in routes:
-        for method in route.methods - {"HEAD"}:
+        for method in (route.methods or set()) - {"HEAD"}:
             if (method, path) in PUBLIC_PAGES:
                 assert declared_permission(route) is None
             else:
@@ -118,7 +119,7 @@ def test_pages_redirect_anonymous_to_login(app: FastAPI, world: World) -> None:
     """Every page but the sign-in form sends an anonymous browser to /login."""
     client = TestClient(app)
     for path, route in all_routes(app):
-        if path.startswith("/api/") or "GET" not in route.methods or ("GET", path) in PUBLIC_PAGES:
+        if path.startswith("/api/") or "GET" not in (route.methods or set()) or ("GET", path) in PUBLIC_PAGES:
             continue
         response = client.get(_concrete(path, world.icu[0]), follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login", path

@@ -61,6 +61,12 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+def _record_dialog(dialogs: list[str], dialog: Any) -> None:
+    """Note a JavaScript dialog (alert, confirm) and close it."""
+    dialogs.append(dialog.message)
+    dialog.dismiss()
+
+
 def _login(page: Any, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#username", username)
@@ -104,7 +110,7 @@ def test_role_dashboard(server: str, browser: Any, world: World, role: Role) -> 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("dialog", lambda d: _record_dialog(dialogs, d))
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     _login(page, server, world.username(role))
@@ -158,7 +164,7 @@ def test_hostile_names_fire_nothing(server: str, browser: Any, world: World) -> 
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("dialog", lambda d: _record_dialog(dialogs, d))
     _login(page, server, world.username(Role.security_analyst))
     urls = [f"/devices/{i}" for i in world.hostile] + ["/devices?q=alert", "/devices?q=%7B%7B", "/"]
     for url in urls:

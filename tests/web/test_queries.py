@@ -12,8 +12,8 @@ from wardwatch.inventory.queries import DeviceQuery, device_page
 def test_unfiltered_name_order_pages(world: World, size: int) -> None:
     """Pages of the index walk, joined, equal the devices sorted by host name (those without last, by id)."""
     devices = world.inventory.list_devices()
-    named = sorted((d.value("hostname") or "", d.id) for d in devices if d.value("hostname"))
-    unnamed = sorted(d.id for d in devices if not d.value("hostname"))
+    named = sorted((d.value("hostname") or "", d.id or 0) for d in devices if d.value("hostname"))
+    unnamed = sorted(d.id or 0 for d in devices if not d.value("hostname"))
     with world.inventory.engine.connect() as conn:
         total, _ = device_page(conn, DeviceQuery(limit=0))
         pages: list[int] = []
@@ -22,4 +22,4 @@ def test_unfiltered_name_order_pages(world: World, size: int) -> None:
     assert total == len(devices)
     assert [world.inventory.get_device(str(i)).value("hostname") for i in pages[: len(named)]] == [n for n, _ in named]
     assert pages[len(named):] == unnamed
-    assert sorted(pages) == sorted(d.id for d in devices)
+    assert sorted(pages) == sorted(d.id or 0 for d in devices)
