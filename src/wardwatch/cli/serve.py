@@ -21,8 +21,9 @@ def serve(
     import uvicorn
 
     from wardwatch.web.app import create_app
+    from wardwatch.web.auth.oidc import oidc_from_settings
 
     settings = settings_for(ctx, db)
-    app = create_app(settings.database_url, secret_key=secret_key)
+    app = create_app(settings.database_url, secret_key=secret_key, oidc=oidc_from_settings(settings))
     err_console.print(f"wardwatch is serving on http://{host}:{port}/ (Ctrl-C stops it)", markup=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")
