@@ -10,7 +10,6 @@ import struct
 from pathlib import Path
 
 import dpkt
-
 from tests.support.analyze import analyze_into
 
 CLIENTS = 150
