@@ -146,6 +146,9 @@ def parse_objects(objects: list[dict[str, Any]], feed: str, *, default_tlp: Tlp 
         kind = obj.get("type")
         if kind not in ("indicator", "vulnerability") or obj.get("revoked") is True:
             continue
+        if not isinstance(obj.get("id"), str):  # STIX 2.1 §3.2: id is required (stix2 would invent one)
+            out.problems.append(f"$.objects[{index}]: {kind} without an id")
+            continue
         try:
             stix2.parse(obj, allow_custom=True, version="2.1")
         except (STIXError, ValueError, TypeError, KeyError) as exc:
