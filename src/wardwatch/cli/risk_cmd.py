@@ -68,14 +68,7 @@ def _fresh_report(ctx: typer.Context, db: str | None) -> tuple[Any, Any, Any, An
 
 def _known(kb: Any) -> tuple[dict[tuple[str, str], str], set[str]]:
     """What the knowledge base holds before an import: each advisory's version stamp, the KEV CVEs."""
-    import sqlalchemy as sa
-
-    from wardwatch.intel import tables as it
-
-    with kb.engine.connect() as conn:
-        rows = conn.execute(sa.select(it.advisories.c.source, it.advisories.c.advisory_id, it.advisories.c.updated))
-        versions = {(r.source, r.advisory_id): str(r.updated) for r in rows}
-    return versions, set(kb.kev())
+    return kb.advisory_versions(), set(kb.kev())
 
 
 def _early_warning(inventory: Any, kb: Any, before: tuple[dict[tuple[str, str], str], set[str]]) -> list[Any]:

@@ -27,7 +27,6 @@ from wardwatch.domain.alert import Alert, Severity
 from wardwatch.domain.device import Device
 from wardwatch.domain.finding import Finding, FindingStatus
 from wardwatch.domain.flow import FlowRecord
-from wardwatch.intel import tables as it
 from wardwatch.intel.indicators import ThreatIndicator, url_host
 from wardwatch.intel.match import Matcher
 from wardwatch.intel.service import ImportReport, import_paths
@@ -268,7 +267,5 @@ class _DeviceLookup:
         return self._cache[ref]
 
 
-def _advisory_versions(kb: KnowledgeBase) -> dict[tuple[str, str], tuple[str]]:
-    with kb.engine.connect() as conn:
-        rows = conn.execute(sa.select(it.advisories.c.source, it.advisories.c.advisory_id, it.advisories.c.updated))
-        return {(r.source, r.advisory_id): (str(r.updated),) for r in rows}
+def _advisory_versions(kb: KnowledgeBase) -> dict[tuple[str, str], str]:
+    return kb.advisory_versions()

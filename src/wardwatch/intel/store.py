@@ -55,6 +55,11 @@ class KnowledgeBase:
         with self.engine.connect() as conn:
             return store_read.read_counts(conn)
 
+    def advisory_versions(self) -> dict[tuple[str, str], str]:
+        """(source, advisory id) → ``updated`` stamp of every stored advisory (early warning compares two)."""
+        with self.engine.connect() as conn:
+            return store_read.read_advisory_versions(conn)
+
     def advisories(self, sources: Iterable[str] | None = None) -> list[Advisory]:
         """Every advisory (optionally of some sources) with its vulnerabilities and conditions."""
         with self.engine.connect() as conn:

@@ -38,6 +38,12 @@ def read_counts(conn: Connection) -> dict[str, int]:
     }
 
 
+def read_advisory_versions(conn: Connection) -> dict[tuple[str, str], str]:
+    """(source, advisory id) → the advisory's ``updated`` stamp: what changed between two imports."""
+    rows = conn.execute(select(t.advisories.c.source, t.advisories.c.advisory_id, t.advisories.c.updated))
+    return {(r.source, r.advisory_id): str(r.updated) for r in rows}
+
+
 def read_advisories(conn: Connection, sources: Iterable[str] | None = None) -> list[Advisory]:
     """Every advisory (optionally of some sources) with its vulnerabilities and conditions."""
     query = select(t.advisories)
