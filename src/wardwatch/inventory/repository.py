@@ -96,30 +96,35 @@ class Inventory:
     def ingest(self, observations: Iterable[Observation], flows: Iterable[FlowRecord] = (), *,
                source: str = "") -> IngestSummary:
         """Resolve ``observations`` into devices and store ``flows``, all in one transaction."""
+        try:
+            with self.engine.begin() as conn:
+                return self.ingest_in(conn, observations, flows, source=source)
+        except SQLAlchemyError as exc:
+            raise InventoryError(f"ingest failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+
+    def ingest_in(self, conn: sa.Connection, observations: Iterable[Observation], flows: Iterable[FlowRecord] = (),
+                  *, source: str = "") -> IngestSummary:
+        """:meth:`ingest` inside the caller's transaction (the sensor server claims its batch in the same one)."""
         started = time.time()
         totals = dict.fromkeys(("observations", "skipped", "devices_new", "devices_updated",
                                 "devices_merged", "facts_added", "history_events"), 0)
-        try:
-            with self.engine.begin() as conn:
-                store = DbStore(conn)
-                for chunk in _chunked(observations, CHUNK):
-                    result = self.resolver.resolve(chunk, store)
-                    store.write(result)
-                    totals["observations"] += result.observations
-                    totals["skipped"] += result.skipped
-                    totals["devices_new"] += result.new_devices
-                    totals["devices_updated"] += result.updated_devices
-                    totals["devices_merged"] += result.merged_devices
-                    totals["facts_added"] += result.facts_added
-                    totals["history_events"] += result.history_events
-                flow_rows = write_flows(conn, flows)
-                run_id = conn.execute(
-                    sa.insert(t.ingest_runs).returning(t.ingest_runs.c.id),
-                    {"source": source[:500], "started_at": started, "finished_at": time.time(),
-                     "flows": flow_rows, **totals},
-                ).scalar_one()
-        except SQLAlchemyError as exc:
-            raise InventoryError(f"ingest failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        store = DbStore(conn)
+        for chunk in _chunked(observations, CHUNK):
+            result = self.resolver.resolve(chunk, store)
+            store.write(result)
+            totals["observations"] += result.observations
+            totals["skipped"] += result.skipped
+            totals["devices_new"] += result.new_devices
+            totals["devices_updated"] += result.updated_devices
+            totals["devices_merged"] += result.merged_devices
+            totals["facts_added"] += result.facts_added
+            totals["history_events"] += result.history_events
+        flow_rows = write_flows(conn, flows)
+        run_id = conn.execute(
+            sa.insert(t.ingest_runs).returning(t.ingest_runs.c.id),
+            {"source": source[:500], "started_at": started, "finished_at": time.time(), "flows": flow_rows,
+             **totals},
+        ).scalar_one()
         return IngestSummary(run_id=run_id, flows=flow_rows, **totals)
 
     def set_manual(self, device_id: int, name: str, value: str, actor: str) -> None:

@@ -24,11 +24,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from wardwatch.inventory import tables as t
 from wardwatch.inventory.db import InventoryError
-from wardwatch.inventory.flows import write_flows
-from wardwatch.inventory.repository import CHUNK, Inventory
-from wardwatch.inventory.store import DbStore
+from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline import ledger
 from wardwatch.pipeline.batch import Batch, BatchError, decode
 from wardwatch.pipeline.bus.interface import BusUnavailable, Subscriber
@@ -61,30 +58,13 @@ class Applier:
 
     def apply(self, batch: Batch) -> bool:
         """Apply ``batch`` once; False when it had been applied before. :class:`InventoryError` on failure."""
-        started = time.time()
         try:
             with self.inventory.engine.begin() as conn:
                 if self.postgres:
                     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(INGEST_LOCK)))
                 if not ledger.claim(conn, batch):
                     return False
-                totals = dict.fromkeys(("observations", "skipped", "devices_new", "devices_updated",
-                                        "devices_merged", "facts_added", "history_events"), 0)
-                store = DbStore(conn)
-                observations = list(batch.observations)
-                for start in range(0, len(observations), CHUNK):
-                    result = self.inventory.resolver.resolve(observations[start:start + CHUNK], store)
-                    store.write(result)
-                    totals["observations"] += result.observations
-                    totals["skipped"] += result.skipped
-                    totals["devices_new"] += result.new_devices
-                    totals["devices_updated"] += result.updated_devices
-                    totals["devices_merged"] += result.merged_devices
-                    totals["facts_added"] += result.facts_added
-                    totals["history_events"] += result.history_events
-                flows = write_flows(conn, batch.flows)
-                conn.execute(sa.insert(t.ingest_runs), {"source": f"bus:{batch.id}"[:500], "started_at": started,
-                                                        "finished_at": time.time(), "flows": flows, **totals})
+                self.inventory.ingest_in(conn, batch.observations, batch.flows, source=f"bus:{batch.id}")
                 ledger.touch_sensor(conn, batch)
         except SQLAlchemyError as exc:
             raise InventoryError(f"batch {batch.id} not applied: {exc.__class__.__name__}: "
