@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
-import dpkt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require_shared
+from tests.support.streams import tcp_streams
 from tests.support.tshark import fields
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.dissect.poct1a import DISSECTOR, MAX_DOCUMENT
@@ -20,31 +19,12 @@ from wardwatch.errors import ParseError
 from wardwatch.identify.fingerprint import RuleSet
 
 
-def _streams(pcap: Path) -> tuple[FlowContext, bytes, bytes]:
-    """Reassemble the one TCP stream (in sequence order, duplicates dropped) of the capture."""
-    segs: dict[tuple[str, int], dict[int, bytes]] = {}
-    first: tuple[str, int, str, int] | None = None
-    with pcap.open("rb") as fh:
-        for _ts, buf in dpkt.pcapng.Reader(fh):
-            ip = dpkt.ethernet.Ethernet(buf).data
-            if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, dpkt.tcp.TCP):
-                continue
-            tcp = ip.data
-            src = (".".join(map(str, ip.src)), tcp.sport)
-            if first is None and tcp.flags & dpkt.tcp.TH_SYN and not tcp.flags & dpkt.tcp.TH_ACK:
-                first = (*src, ".".join(map(str, ip.dst)), tcp.dport)
-            if tcp.data:
-                segs.setdefault(src, {})[tcp.seq] = bytes(tcp.data)
-    assert first is not None
-    client = b"".join(d for _, d in sorted(segs.get((first[0], first[1]), {}).items()))
-    server = b"".join(d for _, d in sorted(segs.get((first[2], first[3]), {}).items()))
-    ctx = FlowContext(0.0, "test", 6, None, None, first[0], first[2], first[1], first[3])
-    return ctx, client, server
-
-
 @pytest.fixture(scope="module")
 def conversation() -> tuple[FlowContext, bytes, bytes]:
-    return _streams(require_shared("poct1a", "dca_basic_conversation_flow.pcapng"))
+    # the capture holds the conversation and a second, empty connection
+    stream = next(s for s in tcp_streams(require_shared("poct1a", "dca_basic_conversation_flow.pcapng"))
+                  if s.client_bytes)
+    return stream.ctx(), stream.client_bytes, stream.server_bytes
 
 
 def _facts(obs: list[Observation], ip: str | None) -> dict[str, set[str]]:
