@@ -22,7 +22,7 @@ from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_FRAGMENT, KIND_IP, KIND_L2, KIND_NONIP, REASONS, PacketBatch
 from wardwatch.capture.delivery import Delivery
 from wardwatch.capture.flowstate import FlowColumns
-from wardwatch.capture.gctune import relaxed_gc
+from wardwatch.capture.gctune import paused_gc
 from wardwatch.capture.sink import PayloadSink
 from wardwatch.domain.flow import PROTO_L2, PROTO_TCP, PROTO_UDP, FlowRecord
 
@@ -69,12 +69,12 @@ class FlowTable:
     # -- public API ---------------------------------------------------------------------------------
     def feed(self, pb: PacketBatch, buf: Any) -> list[FlowRecord]:
         """Account a decoded batch whose payload bytes live in ``buf``; returns flows that ended."""
-        with relaxed_gc():
+        with paused_gc():
             return self._account(pb, buf)
 
     def flush(self) -> list[FlowRecord]:
         """End every flow (end of capture): deliver pending streams, return all remaining records."""
-        with relaxed_gc():
+        with paused_gc():
             ids = np.flatnonzero(self.fc.active[: self.fc.n])
             return self._finish(ids)
 

@@ -1,7 +1,8 @@
 """Classic libpcap files (draft-ietf-opsawg-pcap §4-5): both byte orders, micro- and nanosecond stamps.
 
-The only per-record Python work is the offset walk: read ``caplen`` at record header + 8 and jump.
-Timestamps and lengths are then gathered vectorially for the whole batch. A record whose length is
+The offset walk (read ``caplen`` at record header + 8 and jump) is the one sequential step; it runs
+compiled (:mod:`.kernels`) and gathers each record's time and lengths on the way, so no Python code
+runs per record. A record whose length is
 impossible (beyond the snaplen limit) starts a bounded resynchronisation scan; a record running past the
 end of the file ends the walk and marks the file truncated.
 """
@@ -13,12 +14,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from wardwatch.capture.kernels import as_bytes_array, pcap_walk
 from wardwatch.capture.records import MAX_RECORD, PCAP_MAGICS, ReaderStats, RecordIndex
 from wardwatch.errors import CaptureError
 
 #: How far a resynchronisation scan looks for the next plausible record header before giving up.
 RESYNC_WINDOW = 1 << 20
+#: Most records indexed per batch (bounds the walk's output array: 5 MiB).
+MAX_BATCH = 1 << 17
 _HDR = 16
 
 
@@ -45,32 +50,25 @@ class PcapReader:
 
     def batches(self, chunk_bytes: int) -> Iterator[RecordIndex]:
         """Walk the file, yielding one batch per ``chunk_bytes`` of records."""
-        buf, size, limit = self.buf, self.size, self.limit
-        u32 = self._u32
+        size = self.size
+        raw = as_bytes_array(self.buf)
+        big = self.endian == ">"
+        out = np.empty((min(chunk_bytes // _HDR + 1, MAX_BATCH), 5), dtype=np.int64)
         last = size - _HDR  # a record header must start at or before this offset
         while self.position <= last:
-            pos = self.position
-            stop = min(last + 1, pos + chunk_bytes)
-            offs: list[int] = []
-            ap = offs.append
-            bad = False
-            # Tight loop: record starts only (caplen is at record header + 8).
-            while pos < stop:
-                (cap,) = u32(buf, pos + 8)
-                if cap > limit:
-                    bad = True
-                    break
-                ap(pos)
-                pos += _HDR + cap
+            start = self.position
+            stop = min(last + 1, start + chunk_bytes)
+            # The offset chain (caplen at record header + 8) is walked by a compiled loop.
+            n, pos, bad = pcap_walk(raw, start, stop, self.limit, big, out)
             if pos > size:  # the last record's body runs past the end of the file
-                pos = offs.pop()
+                n -= 1
                 self.stats.truncated = True
                 self.stats.skip("truncated_record")
                 self.position = size
             else:
                 self.position = pos
-            if offs:
-                yield self._gather(offs)
+            if n > 0:
+                yield self._index(out[:n])
             if bad:
                 self._resync()
         if self.position < size:  # fewer than 16 bytes left: a cut record header
@@ -78,18 +76,14 @@ class PcapReader:
             self.stats.skip("truncated_record")
             self.position = size
 
-    def _gather(self, offs: list[int]) -> RecordIndex:
-        rec = np.asarray(offs, dtype=np.int64)
-        raw = np.frombuffer(self.buf, dtype=np.uint8)
-        idx = rec[:, None] + np.arange(_HDR, dtype=np.int64)[None, :]
-        hdr = np.ascontiguousarray(raw[idx]).view(np.dtype(self.endian + "u4")).reshape(-1, 4)
-        cap = hdr[:, 2].astype(np.int64)
-        wire = np.maximum(hdr[:, 3].astype(np.int64), cap)
-        if len(rec):
-            self._last_sec = int(hdr[-1, 0])
-        ts = hdr[:, 0].astype(np.float64) + hdr[:, 1].astype(np.float64) / self.unit
-        link = np.full(len(rec), self.linktype, dtype=np.int64)
-        return RecordIndex(rec + _HDR, cap, wire, ts, link)
+    def _index(self, rows: npt.NDArray[np.int64]) -> RecordIndex:
+        """A batch from the walk's rows (offset, seconds, fraction, caplen, wirelen)."""
+        cap = rows[:, 3].copy()
+        wire = np.maximum(rows[:, 4], cap)
+        self._last_sec = int(rows[-1, 1])
+        ts = rows[:, 1].astype(np.float64) + rows[:, 2].astype(np.float64) / self.unit
+        link = np.full(rows.shape[0], self.linktype, dtype=np.int64)
+        return RecordIndex(rows[:, 0] + _HDR, cap, wire, ts, link)
 
     def _plausible(self, pos: int) -> bool:
         if pos + _HDR > self.size:
