@@ -35,13 +35,15 @@ class Emitter:
     ) -> None:
         """Record one fact unless empty, already recorded, or the per-flow limit is reached."""
         if self._clean:
-            value, excerpt = collapse(value), collapse(excerpt)
+            value = collapse(value)
         if not value or (self._limit is not None and len(self.out) >= self._limit):
             return
         key = (kind, value, about_server)
         if key in self._seen:
             return
         self._seen.add(key)
+        if self._clean and excerpt:  # cleaned only once kept: a dropped repeat costs no excerpt work
+            excerpt = collapse(excerpt)
         self.out.append(
             observe(self.ctx, kind, value, about_server=about_server, excerpt=excerpt or value,
                     confidence=confidence)
