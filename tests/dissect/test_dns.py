@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tests.support.pcap_payloads import context, mutations, run_guarded, udp_dat
 from tests.support.tshark import Pairs, pairs_get, tshark_tree
 from wardwatch.dissect._wire.dnsmsg import parse_message, read_name
 from wardwatch.dissect.dns import DISSECTOR, TXT_KEYS
+from wardwatch.dissect.interface import FlowContext
 from wardwatch.errors import ParseError
 
 MDNS = {"dst_ip": "224.0.0.251", "sport": 5353, "dport": 5353}
@@ -281,3 +283,40 @@ def test_plain_query_observation_is_the_contexts_own() -> None:
     ctx = context(dport=53)
     (obs,) = DISSECTOR.dissect(ctx, PLAIN_QUERY, b"")
     assert obs == ctx.observation("dns.query", "www.example.com", excerpt="dns.query www.example.com")
+
+
+def _lane_outcome(ctx: FlowContext, data: bytes, ts: float, cut: bool) -> object:
+    """What the DNS lane gives for one datagram: its Observations, or the ParseError's class."""
+    lane = DISSECTOR.datagram_lane(ctx)
+    assert lane is not None
+    try:
+        return lane(data, ts, cut)
+    except ParseError:
+        return ParseError
+
+
+def _dissect_outcome(ctx: FlowContext, data: bytes, ts: float, cut: bool) -> object:
+    """What ``dissect`` gives for the same datagram with a context at that time."""
+    try:
+        return list(DISSECTOR.dissect(replace(ctx, ts=ts, truncated=cut), data, b""))
+    except ParseError:
+        return ParseError
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(data=mutations([PLAIN_QUERY, bytes([0x12, 0x34, 0x81, 0x80]) + PLAIN_QUERY[4:]]),
+       ts=st.floats(0, 2e9), cut=st.booleans())
+def test_unicast_lane_equals_dissect(data: bytes, ts: float, cut: bool) -> None:
+    ctx = context(dport=53)
+    assert _lane_outcome(ctx, data, ts, cut) == _dissect_outcome(ctx, data, ts, cut)
+
+
+def test_lane_reads_the_plain_query_at_the_datagrams_time_and_mdns_has_none() -> None:
+    ctx = context(dport=53)
+    lane = DISSECTOR.datagram_lane(ctx)
+    assert lane is not None
+    (obs,) = lane(PLAIN_QUERY, 42.5, False)
+    assert obs == replace(ctx, ts=42.5).observation("dns.query", "www.example.com",
+                                                     excerpt="dns.query www.example.com")
+    assert lane(bytes([0x12, 0x34, 0x81, 0x80]) + PLAIN_QUERY[4:], 1.0, False) == []
+    assert DISSECTOR.datagram_lane(context(**MDNS)) is None

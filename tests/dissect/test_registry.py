@@ -107,3 +107,53 @@ def test_prefilter_of_two_wants_what_either_wants_and_none_or_raise_disables() -
     broken = Filtered("broken", b"A", frozenset({53}), hook=boom)
     reg2 = Registry([broken])
     assert reg2.prefilter(reg2.plan(InputShape.DATAGRAM, b"A", ctx()), ctx()) is None
+
+
+class Laned(Fake):
+    """With a ``datagram_lane`` that reads like ``dissect`` (or a hook that raises)."""
+
+    def __init__(self, *args: object, broken: bool = False, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.broken = broken
+
+    def datagram_lane(self, base: FlowContext) -> Callable[[bytes, float, bool], list[Observation]]:
+        if self.broken:
+            raise RuntimeError("buggy hook")
+
+        def lane(data: bytes, ts: float, truncated: bool) -> list[Observation]:
+            if data.startswith(b"bad"):
+                raise ParseError("no")
+            return [FlowContext(ts, base.sensor, base.proto, base.src_mac, base.dst_mac, base.src_ip, base.dst_ip,
+                                base.src_port, base.dst_port, base.vlan, truncated).observation(
+                "laned.seen", data.decode())]
+
+        return lane
+
+
+def test_lane_runs_with_the_counts_of_run_and_only_for_one_dissector_plans() -> None:
+    laned = Laned("laned", b"L", frozenset({53}))
+    reg = Registry([laned])
+    plan = reg.plan(InputShape.DATAGRAM, b"L1", ctx())
+    lane = reg.lane(plan, ctx())
+    assert lane is not None
+    app, found, refused = reg.run_lane(plan, lane, b"L1", 7.0, False)
+    assert app == "laned" and refused == () and [(o.value, o.ts) for o in found] == [("L1", 7.0)]
+    assert reg.run_lane(plan, lane, b"bad", 8.0, False) == (None, [], (0,))
+    assert reg.stats.parsed == {"laned": 1} and reg.stats.errors == {"laned": 1}
+    two = Registry([laned, Fake("other", b"L", frozenset({53}))])
+    assert two.lane(two.plan(InputShape.DATAGRAM, b"L", ctx()), ctx()) is None
+    plain = Registry([Fake("plain", b"L", frozenset({53}))])
+    assert plain.lane(plain.plan(InputShape.DATAGRAM, b"L", ctx()), ctx()) is None
+
+
+def test_a_lane_hook_that_raises_only_costs_the_lane() -> None:
+    broken = Laned("laned", b"L", frozenset({53}), broken=True)
+    reg = Registry([broken])
+    assert reg.lane(reg.plan(InputShape.DATAGRAM, b"L", ctx()), ctx()) is None
+
+
+def test_ephemeral_ports_share_one_cached_port_choice() -> None:
+    reg = Registry([Fake("dns", b"D", frozenset({53}))])
+    for sport in range(40000, 40100):
+        reg.plan(InputShape.DATAGRAM, b"D", ctx(sport=sport))
+    assert len(reg._candidates) == 1

@@ -84,7 +84,7 @@ def test_repeated_payload_is_counted_and_timed_like_a_fresh_dissection() -> None
     assert {o.ts for o in batched.observations} == {30.0}
 
 
-def test_unicast_dns_answers_are_counted_without_a_context(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unicast_dns_is_read_without_a_context_per_datagram(monkeypatch: pytest.MonkeyPatch) -> None:
     query = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
     answer = bytes([0x12, 0x34, 0x81, 0x80]) + query[4:]
     slot = FlowSlot(("10.0.0.1", "10.0.0.53", 40000, 53, None, None, 17, None), 1.0, "t")
@@ -101,7 +101,7 @@ def test_unicast_dns_answers_are_counted_without_a_context(monkeypatch: pytest.M
     monkeypatch.setattr(FlowSlot, "context", counting)
     sink = DissectingSink(Registry.from_entry_points(["dns"]))
     sink.datagram_batch(batch)
-    assert built == [1.0]  # the answer needed no context
+    assert built == []  # the answer is skipped by the prefilter, the query read through the DNS lane
     assert [o.value for o in sink.observations] == ["www.example.com"]
     assert sink.registry.stats.parsed == {"dns": 2}
     assert sink.apps == {(17, "10.0.0.1", 40000, "10.0.0.53", 53): "dns",

@@ -17,7 +17,7 @@ from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import decode
 from wardwatch.capture.flows import FlowTable
 from wardwatch.capture.gather import Gatherer
-from wardwatch.capture.gctune import relaxed_gc
+from wardwatch.capture.gctune import relaxed_gc, settled_survivors
 from wardwatch.capture.records import open_reader
 from wardwatch.capture.sink import PayloadSink
 from wardwatch.capture.source import CaptureSource
@@ -50,7 +50,7 @@ def process_capture(
     result = CaptureResult()
     stats = result.stats
     table = FlowTable(sink, sensor=sensor, config=cfg, stats=stats)
-    with CaptureSource(Path(path)) as src, relaxed_gc():
+    with CaptureSource(Path(path)) as src, relaxed_gc(), settled_survivors():
         assert src.buf is not None
         reader = open_reader(src.buf, src.size)
         gatherer = Gatherer(src.buf, src.size)

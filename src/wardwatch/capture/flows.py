@@ -291,7 +291,8 @@ class FlowTable:
         pending = ids[~fc.done[ids] & (fc.proto[ids] == PROTO_TCP) & ~fc.l2[ids]]
         for f in pending.tolist():
             self.delivery.emit(f)
-        out = self.namer.records(fc, ids, self.sensor)
+        slots = self.delivery.slots
+        out = self.namer.records(fc, ids, self.sensor, {f: slots[f].ends for f in ids.tolist() if f in slots})
         fc.active[ids] = False
         fc.done[ids] = True
         index = self.index

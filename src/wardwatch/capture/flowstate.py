@@ -151,10 +151,20 @@ class Namer:
                 out.append((ip(bhi, blo), ip(ahi, alo), bp, ap, mac(bm), mac(am), proto, v))
         return out
 
-    def records(self, fc: FlowColumns, ids: npt.NDArray[np.int64], sensor: str) -> list[FlowRecord]:
-        """:class:`FlowRecord` of many flows at once."""
+    def records(
+        self, fc: FlowColumns, ids: npt.NDArray[np.int64], sensor: str,
+        known: dict[int, Endpoints] | None = None,
+    ) -> list[FlowRecord]:
+        """:class:`FlowRecord` of many flows at once; ``known`` holds endpoints already named by flow id."""
         c = fc.col
-        eps = self.endpoints(fc, ids)
+        if known:
+            id_list = ids.tolist()
+            todo = [f for f in id_list if f not in known]
+            fresh = dict(zip(todo, self.endpoints(fc, np.asarray(todo, dtype=np.int64)), strict=True)) \
+                if todo else {}
+            eps = [known.get(f) or fresh[f] for f in id_list]
+        else:
+            eps = self.endpoints(fc, ids)
         pk, by = c["pk"][ids].tolist(), c["by"][ids].tolist()
         first, last = c["first"][ids].tolist(), c["last"][ids].tolist()
         if _RECORD_SETTERS is None:

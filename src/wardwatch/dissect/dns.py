@@ -23,6 +23,7 @@ device, not a patient.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import ClassVar
 
 from wardwatch.dissect._wire import dnsmsg
@@ -87,6 +88,23 @@ class DnsDissector:
     def prefilter(self, ctx: FlowContext) -> Callable[[bytes], bool] | None:
         """For unicast DNS: skip responses, which :meth:`dissect` ignores (the registry's hook)."""
         return None if self._is_mdns(ctx) else _not_a_response
+
+    def datagram_lane(self, ctx: FlowContext) -> Callable[[bytes, float, bool], list[Observation]] | None:
+        """For unicast DNS: a lane that reads the common one-question query without a context per
+        datagram (the registry's hook; results equal :meth:`dissect` at that time)."""
+        if self._is_mdns(ctx):
+            return None
+
+        def lane(payload: bytes, ts: float, truncated: bool) -> list[Observation]:
+            if len(payload) > 2 and payload[2] & 0x80:  # a response: see _facts
+                return []
+            labels = dnsmsg.plain_query_name(payload)
+            if labels is None:  # anything unusual takes the general path
+                return self._facts(replace(ctx, ts=ts, truncated=truncated), payload)
+            name = name_text(labels)
+            return [observe(ctx, "dns.query", name, excerpt=f"dns.query {name}", ts=ts)] if name else []
+
+        return lane
 
     @staticmethod
     def _is_mdns(ctx: FlowContext) -> bool:

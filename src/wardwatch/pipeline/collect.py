@@ -7,7 +7,8 @@ yield and remembers which application protocol each flow spoke, so FlowRecords c
 
 Datagrams arrive in batches (:meth:`DissectingSink.datagram_batch`). Per flow direction the sink keeps
 the registry's :class:`~wardwatch.dissect.registry.Plan` (the dissector is chosen once, not per
-datagram), asks the dissectors' ``wants`` pre-filters before a context is even built, and remembers the
+datagram), asks the dissectors' ``wants`` pre-filters before a context is even built, runs a dissector
+through its datagram lane where it offers one (no context object per datagram), and remembers the
 result of the last payloads it dissected: a byte-identical payload later in the same direction (an mDNS
 announcement or SSDP NOTIFY repeated every few seconds) is not dissected again, its facts are only
 marked as seen at the new time. The facts kept are exactly those of dissecting every datagram.
@@ -20,7 +21,7 @@ from dataclasses import replace
 
 from wardwatch.capture.sink import DatagramBatch
 from wardwatch.dissect.interface import FlowContext, InputShape
-from wardwatch.dissect.registry import Plan, Registry, Wants
+from wardwatch.dissect.registry import Lane, Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
 
 log = logging.getLogger(__name__)
@@ -54,13 +55,14 @@ _Replay = tuple[Plan, str | None, tuple[int, ...], list[Observation], float]
 class _Direction:
     """The sink's state for one direction of one UDP flow: its context, label, pre-filter and memo."""
 
-    __slots__ = ("base", "key", "memo", "plan", "wants")
+    __slots__ = ("base", "key", "lane", "memo", "plan", "wants")
 
     def __init__(self, base: FlowContext) -> None:
         self.base = base
         self.key = flow_key(base)
-        self.plan: Plan | None = None  # the plan ``wants`` belongs to
+        self.plan: Plan | None = None  # the plan ``wants`` and ``lane`` belong to
         self.wants: Wants | None = None
+        self.lane: Lane | None = None
         self.memo: dict[tuple[int, bool], _Replay] = {}
 
 
@@ -146,6 +148,7 @@ class DissectingSink:
             if plan is not way.plan:
                 way.plan = plan
                 way.wants = reg.prefilter(plan, way.base)
+                way.lane = reg.lane(plan, way.base)
             wants = way.wants
             if wants is not None and not _wants(wants, payload):  # nothing to find: no context built
                 reg.count_quiet(plan)
@@ -157,8 +160,11 @@ class DissectingSink:
             if seen is not None and seen[0] == plan:
                 self._replay(way.key, seen, ts)
                 continue
-            ctx = slot.context(d, ts, cut)
-            app, found, refused = reg.run(plan, ctx, payload)
+            lane = way.lane
+            if lane is not None:  # the dissector reads this direction without a context per datagram
+                app, found, refused = reg.run_lane(plan, lane, payload, ts, cut)
+            else:
+                app, found, refused = reg.run(plan, slot.context(d, ts, cut), payload)
             if app is not None:
                 apps.setdefault(way.key, app)
             if found:
