@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,8 @@ from tests.conftest import require_shared
 from tests.support.dissect_fuzz import mutated, run_contract
 from tests.support.streams import tcp_streams, write_tcp_pcap
 from tests.support.tshark import fields
-from wardwatch.dissect.http import DISSECTOR, messages
+from wardwatch.dissect import http as http_module
+from wardwatch.dissect.http import DISSECTOR, MAX_HEADERS, messages
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.errors import ParseError
 
@@ -95,6 +97,52 @@ def test_detect() -> None:
     assert not DISSECTOR.detect(b"SSH-2.0-OpenSSH_9.6\r\n", CTX)
     assert not DISSECTOR.detect(b"GETX /index.html", CTX)  # unknown token and no HTTP version
     assert DISSECTOR.detect(b"CCM_POST /x HTTP/1.1\r\n", CTX)
+
+
+# --- the plain-head fast path reads exactly what the line-by-line walk reads ---------------------------
+
+def _parsed(data: bytes, *, request: bool) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
+    methods: list[bytes] = [b"GET", b"HEAD"]
+    return [(m.start, m.headers) for m in messages(data, request=request, methods=methods)]
+
+
+def _line_walk(data: bytes, *, request: bool) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
+    with mock.patch.object(http_module, "_plain_head", return_value=None):
+        return _parsed(data, request=request)
+
+
+_ENDS = st.sampled_from([b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r\r\n", b""])
+_HEADER_LINES = st.sampled_from([b"Host: a", b"User-Agent: x  y", b" folded", b"\tfolded", b"no colon",
+                                 b"Content-Length: 2", b"Transfer-Encoding: chunked", b"X: \r in", b""])
+_HEADS = st.tuples(
+    st.sampled_from([b"GET / HTTP/1.1", b"HTTP/1.1 200 OK", b"HTTP/1.1 204 No Content", b"\r\nGET / HTTP/1.0",
+                     b"GET / HTTP/1.1\r"]),
+    st.lists(st.tuples(_HEADER_LINES, _ENDS), max_size=8),
+    st.sampled_from([b"\r\n", b"\n", b"\r\r\n", b""]),
+    st.sampled_from([b"", b"ok", b"2\r\nok\r\n0\r\n\r\n", b"GET /2 HTTP/1.1\r\nHost: b\r\n\r\n"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(head=_HEADS, repeat=st.integers(1, 3), cut=st.integers(0, 400))
+def test_fast_path_equals_line_walk(head: tuple[bytes, list[tuple[bytes, bytes]], bytes, bytes],
+                                    repeat: int, cut: int) -> None:
+    start, lines, blank, body = head
+    message = start + b"\r\n" + b"".join(line + end for line, end in lines) + blank + body
+    data = (message * repeat)[: len(message) * repeat - cut % (len(message) + 1)]
+    for request in (True, False):
+        assert _parsed(data, request=request) == _line_walk(data, request=request)
+
+
+@pytest.mark.parametrize("count", [MAX_HEADERS - 2, MAX_HEADERS - 1, MAX_HEADERS, MAX_HEADERS + 1])
+def test_fast_path_header_limit(count: int) -> None:
+    data = b"GET / HTTP/1.1\r\n" + b"X-N: v\r\n" * count + b"\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n"
+    assert _parsed(data, request=True) == _line_walk(data, request=True)
+
+
+def test_fast_path_taken_for_a_plain_head() -> None:
+    assert http_module._plain_head(CLIENT, 0) is not None
+    assert http_module._plain_head(b"GET / HTTP/1.0\nHost: a\n\n", 0) is None
 
 
 # --- differential against tshark -----------------------------------------------------------------

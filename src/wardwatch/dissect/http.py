@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -49,7 +49,10 @@ class Message:
 
     def get(self, name: bytes) -> bytes | None:
         """The first value of a header field, or ``None``."""
-        return next((v for n, v in self.headers if n == name), None)
+        for n, v in self.headers:
+            if n == name:
+                return v
+        return None
 
 
 _GENERIC_REQUEST = re.compile(rb"[A-Z][A-Z0-9_-]{0,31} [^ ]+ HTTP/1\.[019]$")
@@ -124,6 +127,43 @@ def _body_end(msg: Message, data: bytes, pos: int, *, request: bool, method: byt
     return pos if request else None  # a response without length runs to the end of the connection
 
 
+def _add_headers(headers: list[tuple[bytes, bytes]], lines: Iterable[bytes]) -> None:
+    """Header field lines into ``headers``: ``name: value`` (name lower-cased, both trimmed), obs-fold
+    continuation lines joined to the previous field (RFC 9112 §5.2), lines without a colon ignored."""
+    for line in lines:
+        if line[:1] in (b" ", b"\t") and headers:
+            name, value = headers[-1]
+            headers[-1] = (name, value + b" " + line.strip())
+            continue
+        name, sep, value = line.partition(b":")
+        if sep:
+            headers.append((name.strip().lower(), value.strip()))
+
+
+def _plain_head(data: bytes, pos: int) -> tuple[list[bytes], int] | None:
+    """The lines of a message head at ``pos`` (start line first) and the position after its empty line.
+
+    The fast path for the common head: every line ends with CRLF, none with an extra CR, and it has fewer
+    than :data:`MAX_HEADERS` lines after the start line. It then reads exactly the lines the
+    line-by-line walk of :func:`messages` would read. ``None`` when the head is anything else (bare LF,
+    cut by the byte budget, too many lines): the caller takes the line-by-line walk.
+    """
+    end = data.find(b"\r\n\r\n", pos)
+    if end < 0:
+        return None
+    head = data[pos:end]
+    lines = head.split(b"\r\n")
+    if (
+        len(lines) > MAX_HEADERS
+        or head.count(b"\n") != len(lines) - 1  # a bare LF ends a line too (RFC 9112 §2.2)
+        or b"\r\r\n" in head
+        or head.endswith(b"\r")  # a line with an extra CR is read without it
+        or not lines[0]
+    ):
+        return None
+    return lines, end + 4
+
+
 def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) -> Iterator[Message]:
     """Parse successive messages of one direction; stops quietly where the bytes stop making sense.
 
@@ -133,29 +173,31 @@ def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) 
     for index in range(MAX_MESSAGES):
         while data[pos : pos + 2] == b"\r\n" or data[pos : pos + 1] == b"\n":
             pos += 2 if data[pos : pos + 1] == b"\r" else 1
-        got = _line(data, pos)
-        if got is None:
-            return
-        start, pos = got
+        plain = _plain_head(data, pos)
+        if plain is not None:
+            start = plain[0][0]
+        else:
+            got = _line(data, pos)
+            if got is None:
+                return
+            start, pos = got
         if not (is_request_line(start) if request else start.startswith(b"HTTP/")):
             return
         msg = Message(start)
-        complete = False
-        while len(msg.headers) < MAX_HEADERS:
-            got = _line(data, pos)
-            if got is None:
-                break
-            line, pos = got
-            if not line:
-                complete = True
-                break
-            if line[:1] in (b" ", b"\t") and msg.headers:  # obs-fold (RFC 9112 §5.2)
-                name, value = msg.headers[-1]
-                msg.headers[-1] = (name, value + b" " + line.strip())
-                continue
-            name, sep, value = line.partition(b":")
-            if sep:
-                msg.headers.append((name.strip().lower(), value.strip()))
+        if plain is not None:
+            _add_headers(msg.headers, plain[0][1:])
+            pos, complete = plain[1], True
+        else:
+            complete = False
+            while len(msg.headers) < MAX_HEADERS:
+                got = _line(data, pos)
+                if got is None:
+                    break
+                line, pos = got
+                if not line:
+                    complete = True
+                    break
+                _add_headers(msg.headers, (line,))
         if request and methods is not None:
             methods.append(start.partition(b" ")[0])
         yield msg
