@@ -54,6 +54,29 @@ def _slot_setters() -> tuple[Any, ...] | None:
 _SETTERS = _slot_setters()
 
 
+def new_context(ts: float, sensor: str, proto: int, src_mac: str | None, dst_mac: str | None,
+                src_ip: str | None, dst_ip: str | None, src_port: int, dst_port: int, vlan: int | None,
+                truncated: bool = False) -> FlowContext:
+    """``FlowContext(...)`` with these fields, filled through its slots (see :func:`timed_context`)."""
+    if _SETTERS is None:
+        return FlowContext(ts, sensor, proto, src_mac, dst_mac, src_ip, dst_ip, src_port, dst_port, vlan,
+                           truncated)
+    s_ts, s_sensor, s_proto, s_smac, s_dmac, s_sip, s_dip, s_sport, s_dport, s_vlan, s_trunc = _SETTERS
+    ctx = object.__new__(FlowContext)
+    s_ts(ctx, ts)
+    s_sensor(ctx, sensor)
+    s_proto(ctx, proto)
+    s_smac(ctx, src_mac)
+    s_dmac(ctx, dst_mac)
+    s_sip(ctx, src_ip)
+    s_dip(ctx, dst_ip)
+    s_sport(ctx, src_port)
+    s_dport(ctx, dst_port)
+    s_vlan(ctx, vlan)
+    s_trunc(ctx, truncated)
+    return ctx
+
+
 def timed_context(base: FlowContext, ts: float, truncated: bool) -> FlowContext:
     """``base`` with another time and truncation flag (equal to ``dataclasses.replace``, without its cost).
 
@@ -107,9 +130,9 @@ class FlowSlot:
         if ctx is None:
             cip, sip, cport, sport, cmac, smac, proto, vlan = self.ends
             if direction == 0:
-                ctx = FlowContext(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport, vlan)
+                ctx = new_context(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport, vlan)
             else:
-                ctx = FlowContext(self.first, self.sensor, proto, smac, cmac, sip, cip, sport, cport, vlan)
+                ctx = new_context(self.first, self.sensor, proto, smac, cmac, sip, cip, sport, cport, vlan)
             self._bases[direction] = ctx
         return ctx
 

@@ -212,12 +212,12 @@ class Registry:
         stats.parsed[name] = stats.parsed.get(name, 0) + 1
         return name, found, ()
 
-    def count_quiet(self, plan: Plan) -> None:
-        """Count a payload the prefilter skipped as parsed by each dissector of the plan, as :meth:`run`
+    def count_quiet(self, plan: Plan, payloads: int = 1) -> None:
+        """Count payloads the prefilter skipped as parsed by each dissector of the plan, as :meth:`run`
         would have (such a payload yields nothing and raises nothing)."""
         parsed = self.stats.parsed
         for dissector in plan.dissectors:
-            parsed[dissector.name] = parsed.get(dissector.name, 0) + 1
+            parsed[dissector.name] = parsed.get(dissector.name, 0) + payloads
 
     def _port_candidates(self, shape: InputShape, ctx: FlowContext) -> _PortChoice:
         # Ports no dissector listens on are all alike: keyed as -1, the cache stays as small as the set of

@@ -7,9 +7,10 @@ yield and remembers which application protocol each flow spoke, so FlowRecords c
 
 Datagrams arrive in batches (:meth:`DissectingSink.datagram_batch`). Per flow direction the sink keeps
 the registry's :class:`~wardwatch.dissect.registry.Plan` (the dissector is chosen once, not per
-datagram), asks the dissectors' ``wants`` pre-filters before a context is even built, runs a dissector
-through its datagram lane where it offers one (no context object per datagram), and remembers the
-result of the last payloads it dissected: a byte-identical payload later in the same direction (an mDNS
+datagram), asks the dissectors' ``wants`` pre-filters before a context is even built (skipped payloads
+are counted once per batch), runs a dissector through its datagram lane where it offers one (no context
+object per datagram, nothing remembered), and otherwise remembers the result of the last payloads it
+dissected: a byte-identical payload later in the same direction (an mDNS
 announcement or SSDP NOTIFY repeated every few seconds) is not dissected again, its facts are only
 marked as seen at the new time. The facts kept are exactly those of dissecting every datagram.
 """
@@ -131,6 +132,7 @@ class DissectingSink:
         apps = self.apps
         buf = batch.buf
         copy = isinstance(buf, memoryview)
+        quiet: dict[int, tuple[Plan, int]] = {}  # payloads the pre-filters skipped, by plan (id: cheap hash)
         for slot, d, off, n, ts, cut in zip(batch.flows, batch.direction, batch.offset, batch.length,
                                             batch.ts, batch.truncated, strict=True):
             payload = buf[off : off + n]
@@ -151,26 +153,33 @@ class DissectingSink:
                 way.lane = reg.lane(plan, way.base)
             wants = way.wants
             if wants is not None and not _wants(wants, payload):  # nothing to find: no context built
-                reg.count_quiet(plan)
+                counted = quiet.get(id(plan))
+                quiet[id(plan)] = (plan, 1 if counted is None else counted[1] + 1)
                 if plan.dissectors:
                     apps.setdefault(way.key, plan.dissectors[0].name)
+                continue
+            lane = way.lane
+            if lane is not None:  # a lane is cheaper than the memo: no context, no result kept
+                app, found, _refused = reg.run_lane(plan, lane, payload, ts, cut)
+                if app is not None:
+                    apps.setdefault(way.key, app)
+                if found:
+                    self._facts_of(found)
                 continue
             memo_key = (hash(payload), cut)
             seen = way.memo.get(memo_key)
             if seen is not None and seen[0] == plan:
                 self._replay(way.key, seen, ts)
                 continue
-            lane = way.lane
-            if lane is not None:  # the dissector reads this direction without a context per datagram
-                app, found, refused = reg.run_lane(plan, lane, payload, ts, cut)
-            else:
-                app, found, refused = reg.run(plan, slot.context(d, ts, cut), payload)
+            app, found, refused = reg.run(plan, slot.context(d, ts, cut), payload)
             if app is not None:
                 apps.setdefault(way.key, app)
             if found:
                 self._facts_of(found)
             if len(way.memo) < MEMO_SIZE:
                 way.memo[memo_key] = (plan, app, refused, found, ts)
+        for plan, count in quiet.values():
+            reg.count_quiet(plan, count)
 
     def _replay(self, key: FlowKey, seen: _Replay, ts: float) -> None:
         """Count and keep a remembered result again, at the time ``ts`` of the repeated payload."""
