@@ -14,7 +14,7 @@ from tests.conftest import SHARED_DATA, require_shared
 from tests.support import tshark as oracle
 from tests.support.pcap_payloads import context, mutations, run_guarded, udp_datagrams
 from tests.support.tshark import Pairs, pairs_get, tshark_tree
-from wardwatch.dissect._wire.dnsmsg import parse_message, read_name
+from wardwatch.dissect._wire.dnsmsg import fast_query_text, name_text, parse_message, plain_query_name, read_name
 from wardwatch.dissect.dns import DISSECTOR, TXT_KEYS
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.errors import ParseError
@@ -320,3 +320,32 @@ def test_lane_reads_the_plain_query_at_the_datagrams_time_and_mdns_has_none() ->
                                                      excerpt="dns.query www.example.com")
     assert lane(bytes([0x12, 0x34, 0x81, 0x80]) + PLAIN_QUERY[4:], 1.0, False) == []
     assert DISSECTOR.datagram_lane(context(**MDNS)) is None
+
+
+def _reference_query_text(data: bytes) -> str | None:
+    """What the Python path makes of a datagram: the plain query's name text, or None (anything else)."""
+    try:
+        labels = plain_query_name(data)
+    except ParseError:
+        return None
+    return None if labels is None else name_text(labels) or None
+
+
+@pytest.mark.skipif(fast_query_text is None, reason="the C extension _dnsfast is not built")
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(mutations([PLAIN_QUERY, bytes.fromhex("123401000001000000000000") + wire("a-b_c.example")
+                                 + b"\x00\x01\x00\x01"]), st.binary(max_size=64)))
+def test_compiled_query_text_agrees_with_the_python_reference(data: bytes) -> None:
+    assert fast_query_text is not None
+    fast = fast_query_text(data)
+    # The fast path answers only what it is sure of; where it does, the reference says the same.
+    assert fast is None or fast == _reference_query_text(data)
+
+
+def test_compiled_query_text_reads_the_plain_query() -> None:
+    if fast_query_text is None:
+        pytest.skip("the C extension _dnsfast is not built")
+    assert fast_query_text(PLAIN_QUERY) == "www.example.com"
+    assert fast_query_text(PLAIN_QUERY.replace(b"example", b"ex\x01mple")) is None  # a control: cleaned by Python
+    assert fast_query_text(PLAIN_QUERY[:-1]) is None  # QCLASS cut: the reference raises
+    assert fast_query_text(bytes([0x12, 0x34, 0x81, 0x80]) + PLAIN_QUERY[4:]) is None

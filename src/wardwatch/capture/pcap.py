@@ -1,7 +1,7 @@
 """Classic libpcap files (draft-ietf-opsawg-pcap §4-5): both byte orders, micro- and nanosecond stamps.
 
 The offset walk (read ``caplen`` at record header + 8 and jump) is the one sequential step; it runs
-compiled (:mod:`.kernels`) and gathers each record's time and lengths on the way, so no Python code
+compiled (:mod:`.compiled`) and gathers each record's time and lengths on the way, so no Python code
 runs per record. A record whose length is
 impossible (beyond the snaplen limit) starts a bounded resynchronisation scan; a record running past the
 end of the file ends the walk and marks the file truncated.
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from wardwatch.capture.kernels import as_bytes_array, pcap_walk
+from wardwatch.capture.compiled import pcap_walk
 from wardwatch.capture.records import MAX_RECORD, PCAP_MAGICS, ReaderStats, RecordIndex
 from wardwatch.errors import CaptureError
 
@@ -51,7 +51,6 @@ class PcapReader:
     def batches(self, chunk_bytes: int) -> Iterator[RecordIndex]:
         """Walk the file, yielding one batch per ``chunk_bytes`` of records."""
         size = self.size
-        raw = as_bytes_array(self.buf)
         big = self.endian == ">"
         out = np.empty((min(chunk_bytes // _HDR + 1, MAX_BATCH), 5), dtype=np.int64)
         last = size - _HDR  # a record header must start at or before this offset
@@ -59,7 +58,7 @@ class PcapReader:
             start = self.position
             stop = min(last + 1, start + chunk_bytes)
             # The offset chain (caplen at record header + 8) is walked by a compiled loop.
-            n, pos, bad = pcap_walk(raw, start, stop, self.limit, big, out)
+            n, pos, bad = pcap_walk(self.buf, start, stop, self.limit, big, out)
             if pos > size:  # the last record's body runs past the end of the file
                 n -= 1
                 self.stats.truncated = True

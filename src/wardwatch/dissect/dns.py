@@ -94,10 +94,15 @@ class DnsDissector:
         datagram (the registry's hook; results equal :meth:`dissect` at that time)."""
         if self._is_mdns(ctx):
             return None
+        fast = dnsmsg.fast_query_text
 
         def lane(payload: bytes, ts: float, truncated: bool) -> list[Observation]:
             if len(payload) > 2 and payload[2] & 0x80:  # a response: see _facts
                 return []
+            if fast is not None:
+                text = fast(payload)
+                if text is not None:
+                    return [observe(ctx, "dns.query", text, excerpt=f"dns.query {text}", ts=ts)]
             labels = dnsmsg.plain_query_name(payload)
             if labels is None:  # anything unusual takes the general path
                 return self._facts(replace(ctx, ts=ts, truncated=truncated), payload)

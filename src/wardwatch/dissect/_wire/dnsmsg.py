@@ -8,7 +8,10 @@ trusted beyond what the bytes hold.
 
 from __future__ import annotations
 
+import importlib
+import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wardwatch.dissect._wire.reader import Reader
@@ -173,6 +176,24 @@ def plain_query_name(data: bytes) -> tuple[bytes, ...] | None:
     if pos + 4 > len(data):
         raise ParseError(f"truncated: question fields at offset {pos}")
     return labels
+
+
+def _compiled_query_text() -> Callable[[bytes], str | None] | None:
+    """The C fast path of :func:`plain_query_name` + :func:`name_text`, when it was built."""
+    if os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"):
+        return None
+    try:
+        module = importlib.import_module("wardwatch.dissect._wire._dnsfast")
+    except ImportError:
+        return None
+    found: Callable[[bytes], str | None] = module.plain_query_text
+    return found
+
+
+#: ``fast_query_text(data)``: the name of a plain query of printable ASCII labels without compression, or
+#: ``None`` for anything else (then :func:`plain_query_name` decides, and raises where it must). ``None``
+#: itself when the C extension is not built.
+fast_query_text = _compiled_query_text()
 
 
 def rdata_name(msg: Message, rec: Record, offset: int = 0) -> tuple[bytes, ...]:
