@@ -173,6 +173,8 @@ def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) 
     for index in range(MAX_MESSAGES):
         while data[pos : pos + 2] == b"\r\n" or data[pos : pos + 1] == b"\n":
             pos += 2 if data[pos : pos + 1] == b"\r" else 1
+        if pos >= len(data):
+            return
         plain = _plain_head(data, pos)
         if plain is not None:
             start = plain[0][0]

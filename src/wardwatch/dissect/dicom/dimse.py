@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from io import BytesIO
-from typing import Any
+from typing import Any, NamedTuple
 
 from wardwatch.dissect.dicom.pdu import P_DATA_TF, Pdu, iter_pdvs
 
@@ -37,11 +36,13 @@ COMMAND_NAMES = {
 _TAG_COMMAND_FIELD = 0x00000100
 _TAG_AFFECTED_SOP = 0x00000002
 _TAG_REQUESTED_SOP = 0x00000003
+#: The elements :func:`decode_command` reads.
+_WANTED = frozenset({_TAG_COMMAND_FIELD, _TAG_AFFECTED_SOP, _TAG_REQUESTED_SOP})
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One decoded DIMSE command: ``C-STORE-RQ`` and the SOP class it is about."""
+class Command(NamedTuple):
+    """One decoded DIMSE command: ``C-STORE-RQ`` and the SOP class it is about (a named tuple, as
+    :class:`~wardwatch.dissect.dicom.pdu.Pdu` is)."""
 
     name: str
     field: int
@@ -71,7 +72,7 @@ _ITEM_DELIMITATION = 0xFFFEE00D
 
 
 def _implicit_elements(raw: bytes) -> dict[int, bytes] | None:
-    """The group 0000 elements of an Implicit VR LE command set, last copy of a tag winning.
+    """The wanted group 0000 elements of an Implicit VR LE command set, last copy of a tag winning.
 
     ``None`` when the bytes need pydicom's full reader: a first element whose VR position holds two
     capital letters (pydicom then reads Explicit VR) or an undefined length anywhere.
@@ -88,7 +89,8 @@ def _implicit_elements(raw: bytes) -> dict[int, bytes] | None:
         if length == _UNDEFINED:
             return None
         start = pos + 8
-        out[tag] = raw[start : start + length]  # a value cut by the end is kept short, as pydicom does
+        if tag in _WANTED:
+            out[tag] = raw[start : start + length]  # a value cut by the end is kept short, as pydicom does
         pos = start + length
     return out
 
@@ -136,18 +138,21 @@ def iter_commands(pdus: Iterable[Pdu]) -> Iterator[Command]:
     for pdu in pdus:
         if pdu.type != P_DATA_TF:
             continue
-        for pdv in iter_pdvs(pdu):
-            if not pdv.is_command:
-                continue  # data set fragment: PHI, never read
-            buf = pending.setdefault(pdv.context_id, bytearray())
-            if len(buf) + len(pdv.data) > MAX_COMMAND:
-                pending.pop(pdv.context_id, None)
-                continue
-            buf += pdv.data
-            if pdv.is_last:
-                command = decode_command(bytes(pending.pop(pdv.context_id)), pdv.context_id)
-                if command is not None:
-                    yield command
-                    count += 1
-                    if count >= MAX_COMMANDS:
-                        return
+        for pdv in iter_pdvs(pdu, commands_only=True):  # data set fragments carry PHI: never read
+            if pdv.is_last and pdv.context_id not in pending:  # the usual single-fragment command set
+                raw = pdv.data
+            else:
+                buf = pending.setdefault(pdv.context_id, bytearray())
+                if len(buf) + len(pdv.data) > MAX_COMMAND:
+                    pending.pop(pdv.context_id, None)
+                    continue
+                buf += pdv.data
+                if not pdv.is_last:
+                    continue
+                raw = bytes(pending.pop(pdv.context_id))
+            command = decode_command(raw, pdv.context_id)  # None for one longer than MAX_COMMAND
+            if command is not None:
+                yield command
+                count += 1
+                if count >= MAX_COMMANDS:
+                    return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import ClassVar
 
 from wardwatch.dissect._medical.emit import Emitter
@@ -44,6 +44,14 @@ def _pdus(data: bytes) -> list[P.Pdu]:
         if not out:
             raise
     return out
+
+
+def _first_of_each(items: list[Command], key: Callable[[Command], Hashable]) -> list[Command]:
+    """The first of the items sharing each key, in their order."""
+    first: dict[Hashable, Command] = {}
+    for item in items:
+        first.setdefault(key(item), item)
+    return list(first.values())
 
 
 class DicomDissector:
@@ -89,11 +97,14 @@ class DicomDissector:
         client_cmds = list(iter_commands(c_pdus))
         server_cmds = list(iter_commands(s_pdus))
         for side, cmds in ((False, client_cmds), (True, server_cmds)):
-            for cmd in cmds:
+            # The first command of each name only: the emitter drops the others (same kind and value).
+            for cmd in _first_of_each(cmds, lambda c: c.name):
                 em.emit("dicom.command", cmd.name, about_server=side,
                         excerpt=f"{cmd.name} {sop_name(cmd.sop_class)}".strip())
         requests = [c for c in client_cmds if c.is_request and c.sop_class and c.sop_class != VERIFICATION]
         if requests:
+            # A repeated (SOP class, command) says again what its first occurrence said: skipped.
+            requests = _first_of_each(requests, lambda c: (c.sop_class, c.name))
             self._infer(em, [c.sop_class for c in requests], CONF_COMMAND, requests)
         elif rq is not None:
             telling = sorted({u for u in rq.proposed.values() if u and u != VERIFICATION})
@@ -109,7 +120,9 @@ class DicomDissector:
             excerpt = f"{label} calling AE {assoc.calling_ae!r} called AE {assoc.called_ae!r}"
             em.emit("dicom.calling_ae", assoc.calling_ae, excerpt=excerpt)
             em.emit("dicom.called_ae", assoc.called_ae, about_server=True, excerpt=excerpt)
-            for uid in list(assoc.proposed.values())[: P.MAX_ITEMS]:
+            # Each UID once (an SCU may propose one abstract syntax in several contexts; the emitter
+            # would drop the repeats after their excerpt was built).
+            for uid in dict.fromkeys(list(assoc.proposed.values())[: P.MAX_ITEMS]):
                 em.emit("dicom.proposed_sop", uid, excerpt=f"proposed {sop_name(uid)}")
         impl = f"{label} implementation {assoc.implementation_uid} {assoc.implementation_version}"
         em.emit("dicom.implementation_uid", assoc.implementation_uid, about_server=about_server,

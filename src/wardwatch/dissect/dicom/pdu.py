@@ -8,8 +8,10 @@ set: P-DATA-TF is only split into PDVs, and the caller keeps command fragments a
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from wardwatch.errors import ParseError
 
@@ -63,9 +65,12 @@ ABORT_REASON = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Pdu:
-    """One PDU: its type and body (the bytes after the 6-byte header; short when ``complete`` is false)."""
+class Pdu(NamedTuple):
+    """One PDU: its type and body (the bytes after the 6-byte header; short when ``complete`` is false).
+
+    A named tuple rather than a frozen dataclass: every PDU of a connection makes one, and a frozen
+    dataclass costs two to three times as much to build.
+    """
 
     type: int
     body: bytes
@@ -90,14 +95,17 @@ class Associate:
     implementation_version: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Pdv:
-    """One presentation data value item of a P-DATA-TF (PS3.8 §9.3.5.1 and Annex E.2)."""
+class Pdv(NamedTuple):
+    """One presentation data value item of a P-DATA-TF (PS3.8 §9.3.5.1 and Annex E.2); a named tuple
+    for the reason :class:`Pdu` is one."""
 
     context_id: int
     is_command: bool
     is_last: bool
     data: bytes
+
+
+_U32 = struct.Struct(">L").unpack_from  # PDU and PDV item lengths (PS3.8 §9.3.1, Table 9-23)
 
 
 def iter_pdus(data: bytes) -> Iterator[Pdu]:
@@ -110,7 +118,7 @@ def iter_pdus(data: bytes) -> Iterator[Pdu]:
         kind = data[off]
         if kind not in PDU_NAMES:
             raise ParseError(f"unknown DICOM PDU type 0x{kind:02x} at offset {off}")
-        length = int.from_bytes(data[off + 2 : off + 6], "big")
+        (length,) = _U32(data, off + 2)
         body = data[off + 6 : off + 6 + length]
         yield Pdu(kind, body, len(body) == length)
         off += 6 + length
@@ -127,7 +135,7 @@ def _items(body: bytes, limit: int = MAX_ITEMS) -> Iterator[tuple[int, bytes]]:
     count = 0
     while off + 4 <= len(body) and count < limit:
         kind = body[off]
-        length = int.from_bytes(body[off + 2 : off + 4], "big")
+        length = body[off + 2] << 8 | body[off + 3]
         value = body[off + 4 : off + 4 + length]
         if len(value) < length:
             return  # cut by the budget: keep what came before
@@ -152,17 +160,32 @@ def decode_associate(pdu: Pdu) -> Associate:
         if kind == ITEM_APP_CONTEXT:
             assoc.app_context = _ascii(value)
         elif kind == ITEM_PCTX_RQ and len(value) >= 4:
-            # PS3.8 Table 9-13: ID (1), reserved (3), then one abstract syntax and transfer syntaxes.
-            for sub, sub_value in _items(value[4:]):
-                if sub == ITEM_ABSTRACT:
-                    assoc.proposed[value[0]] = _ascii(sub_value)
-                    break
+            abstract = _abstract_syntax(value)
+            if abstract is not None:
+                assoc.proposed[value[0]] = _ascii(abstract)
         elif kind == ITEM_PCTX_AC and len(value) >= 4:
             # PS3.8 Table 9-18: ID (1), reserved (1), result/reason (1), reserved (1), transfer syntax.
             assoc.results[value[0]] = value[2]
         elif kind == ITEM_USER_INFO:
             _user_info(assoc, value)
     return assoc
+
+
+def _abstract_syntax(pctx: bytes) -> bytes | None:
+    """The abstract syntax of a presentation context item value, ``None`` when it has none.
+
+    PS3.8 Table 9-13: ID (1), reserved (3), then one abstract syntax sub-item and the transfer syntaxes.
+    Encoders put the abstract syntax first (Table 9-14); that case is read directly, any other order
+    through :func:`_items` (same result).
+    """
+    if len(pctx) >= 8 and pctx[4] == ITEM_ABSTRACT:
+        end = 8 + (pctx[6] << 8 | pctx[7])
+        if end <= len(pctx):
+            return pctx[8:end]
+    for sub, sub_value in _items(pctx[4:]):
+        if sub == ITEM_ABSTRACT:
+            return sub_value
+    return None
 
 
 def _user_info(assoc: Associate, value: bytes) -> None:
@@ -207,16 +230,20 @@ def decode_abort(pdu: Pdu) -> str:
     return f"{ABORT_SOURCE.get(source, f'source-{source}')}: {reason_text}"
 
 
-def iter_pdvs(pdu: Pdu) -> Iterator[Pdv]:
+def iter_pdvs(pdu: Pdu, *, commands_only: bool = False) -> Iterator[Pdv]:
     """PDV items of a P-DATA-TF (PS3.8 Table 9-23): length (4), context ID (1), then the message
-    control header (Annex E.2: bit 0 set = command, bit 1 set = last fragment) and the fragment."""
+    control header (Annex E.2: bit 0 set = command, bit 1 set = last fragment) and the fragment.
+
+    With ``commands_only`` the data set fragments are skipped without being copied out.
+    """
     body = pdu.body
     off = 0
     while off + 6 <= len(body):
-        length = int.from_bytes(body[off : off + 4], "big")
+        (length,) = _U32(body, off)
         if length < 2:
             raise ParseError("PDV item shorter than its header")
-        end = min(off + 4 + length, len(body))
         header = body[off + 5]
-        yield Pdv(body[off + 4], bool(header & 0x01), bool(header & 0x02), body[off + 6 : end])
+        if header & 0x01 or not commands_only:
+            end = min(off + 4 + length, len(body))
+            yield Pdv(body[off + 4], bool(header & 0x01), bool(header & 0x02), body[off + 6 : end])
         off += 4 + length
