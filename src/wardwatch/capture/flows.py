@@ -3,8 +3,10 @@
 Fed batch by batch (:meth:`FlowTable.feed`), so a file reader and a live capture share it. Per batch,
 all per-packet work is vectorized: the canonical bidirectional key is hashed, packets are grouped by a
 stable sort, flows are split where an idle gap exceeds the timeout or a new SYN follows a FIN/RST
-(port reuse), and counters are added with ``bincount``. Only packets that carry payload inside their
-direction's budget reach Python, which reassembles TCP (:mod:`.reassembly`) and calls the
+(port reuse), and counters are added with ``bincount``. Where the C extension is built, a compiled pass
+(:mod:`.flowpath`) does the same per-packet work in capture order with identical results; this numpy
+code stays the reference. Only packets that carry payload inside their direction's budget reach
+Python, which reassembles TCP (:mod:`.reassembly`) and calls the
 :class:`~wardwatch.capture.sink.PayloadSink`.
 
 Originator: the sender of the first packet seen, except that a first packet which is a SYN+ACK makes
@@ -21,6 +23,7 @@ import numpy.typing as npt
 from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_FRAGMENT, KIND_IP, KIND_L2, KIND_NONIP, REASONS, PacketBatch
 from wardwatch.capture.delivery import Delivery
+from wardwatch.capture.flowpath import Accounted, new_index
 from wardwatch.capture.flowstate import FlowColumns
 from wardwatch.capture.gctune import paused_gc
 from wardwatch.capture.sink import PayloadSink
@@ -60,7 +63,7 @@ class FlowTable:
         self.cfg = config or CaptureConfig()
         self.stats = stats or CaptureStats()
         self.fc = FlowColumns()
-        self.index: dict[int, int] = {}
+        self.index = new_index()
         self.delivery = Delivery(sink, self.fc, sensor=sensor, config=self.cfg, stats=self.stats)
         self.namer = self.delivery.namer
         self.now = 0.0
@@ -94,7 +97,8 @@ class FlowTable:
         closed: list[FlowRecord] = []
         if sel.shape[0]:
             self.now = max(self.now, float(pb.ts[sel].max()))
-            closed = self._feed(pb, sel, buf)
+            acc = self.index.account(pb, self.fc, self.cfg, int(self._seed))
+            closed = self._feed(pb, sel, buf) if acc is None else self._accounted(pb, buf, acc)
         closed += self._sweep()
         return closed
 
@@ -142,7 +146,7 @@ class FlowTable:
         tcp = proto_s == PROTO_TCP
         syn = tcp & ((flags & 0x12) == 0x02)
         finr = tcp & ((flags & 0x05) != 0)
-        known = np.array([self.index.get(k, -1) for k in hs[gfirst].tolist()], dtype=np.int64)
+        known = self.index.lookup(hs[gfirst])
         exist = known >= 0
         if exist.any():  # verify the stored key (guards against a cross-batch hash collision)
             kk = np.flatnonzero(exist)
@@ -187,7 +191,7 @@ class FlowTable:
         last_seg = np.ones(nseg, dtype=bool)
         last_seg[:-1] = sg[1:] != sg[:-1]
         superseded += seg_fid[~last_seg].tolist()
-        self.index.update(zip(hs[sfirst[last_seg]].tolist(), seg_fid[last_seg].tolist(), strict=True))
+        self.index.assign(hs[sfirst[last_seg]], seg_fid[last_seg])
         fid = seg_fid[seg]
         d = (is_a_s != fc.orig_a[fid]).astype(np.int64)
         # Counters.
@@ -208,11 +212,23 @@ class FlowTable:
         fc.since_syn[seg_fid] = np.where(lastsyn >= 0, after, np.where(cont, fc.since_syn[seg_fid], 0) + nfin)
         interest, rel = self._interest(pb, src, seg, sfirst, fid, d, tcp, proto_s, flags)
         self.delivery.deliver(pb, buf, src, fid, d, interest, rel, ts)
+        return self._close(seg_fid, np.asarray(superseded, dtype=np.int64))
+
+    def _accounted(self, pb: PacketBatch, buf: Any, acc: Accounted) -> list[FlowRecord]:
+        """Deliver and close after the compiled pass (which already updated the columns and the index)."""
+        self.stats.flows += acc.created
+        self.delivery.deliver(pb, buf, acc.src, acc.fid, acc.d, acc.interest, acc.rel, pb.ts)
+        return self._close(acc.segments, acc.superseded)
+
+    def _close(self, seg_fid: I64, superseded: I64) -> list[FlowRecord]:
+        """Emit the streams of the batch's flows that FINs from both sides or a RST ended (in segment
+        order), then finish the superseded flows."""
+        fc = self.fc
         touched = seg_fid[~fc.done[seg_fid]]
         ended = touched[fc.rst[touched] | (fc.fin_a[touched] & fc.fin_b[touched])]
         for f in ended.tolist():
             self.delivery.emit(f)
-        return self._finish(np.asarray(superseded, dtype=np.int64))
+        return self._finish(superseded)
 
     def _create(self, new: I64, sfirst: I64, order: I64, locals_: tuple[Any, ...]) -> I64:
         (a_hi, a_lo, b_hi, b_lo, a_p, b_p, proto, vlan, is_a, l2, pb, src, flags, ts) = locals_
@@ -295,12 +311,8 @@ class FlowTable:
         out = self.namer.records(fc, ids, self.sensor, {f: slots[f].ends for f in ids.tolist() if f in slots})
         fc.active[ids] = False
         fc.done[ids] = True
-        index = self.index
-        id_list = ids.tolist()
-        for f, h in zip(id_list, fc.hash[ids].tolist(), strict=True):
-            if index.get(h) == f:
-                del index[h]
-        self.delivery.forget(id_list)
+        self.index.discard(fc.hash[ids], ids)
+        self.delivery.forget(ids.tolist())
         return out
 
     def _sweep(self) -> list[FlowRecord]:
@@ -326,6 +338,5 @@ class FlowTable:
 
     def _compact(self) -> None:
         old = self.fc.compact()
-        remap = {int(o): i for i, o in enumerate(old.tolist())}
-        self.index = {h: remap[f] for h, f in self.index.items() if f in remap}
-        self.delivery.remap(remap)
+        self.index.remap(old)
+        self.delivery.remap({int(o): i for i, o in enumerate(old.tolist())})
