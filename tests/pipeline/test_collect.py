@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.capture.builders import MAC_A, MAC_B, eth, ip4, pcap, udp
 from tests.conftest import require_shared
 from tests.dissect.test_dns import GOLDEN_COMPRESSED
 
 from wardwatch.capture import process_capture
+from wardwatch.capture.config import CaptureConfig
 from wardwatch.capture.sink import DatagramBatch, FlowSlot
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.dissect.registry import Registry
@@ -115,3 +117,41 @@ def test_memo_is_bounded(tmp_path: Path) -> None:
     sink.datagram_batch(batch)
     state = batch.flows[0].state
     assert len(state.ways[0].memo) == 16
+
+
+def resolver_capture(path: Path) -> None:
+    """Two clients asking a resolver, each query answered, over many small batches; one odd answer."""
+    query = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
+    frames: list[tuple[float, bytes]] = []
+    for i in range(40):
+        client, port = (f"10.0.0.{1 + i % 2}", 40000 + i % 2)
+        q = bytes([0x12, i]) + query[2:13] + bytes([ord("a") + i % 26]) + query[14:]  # "[a-z]ww.example.com"
+        frames.append((100.0 + i, eth(ip4(client, "10.0.0.53", udp(port, 53, q), 17))))
+        answer = q[:2] + bytes([0x81, 0x80]) + q[4:] if i != 30 else b"\x00"  # an answer too short to test
+        frames.append((100.5 + i, eth(ip4("10.0.0.53", client, udp(53, port, answer), 17), src=MAC_B, dst=MAC_A)))
+    path.write_bytes(pcap(frames))
+
+
+class Spy(DissectingSink):
+    """Counts what the flow table withheld."""
+
+    withheld = 0
+
+    def datagram_batch(self, batch: DatagramBatch) -> None:
+        self.withheld += sum(n for _slot, _d, n in batch.skipped)
+        super().datagram_batch(batch)
+
+
+def test_answers_withheld_by_the_flow_table_are_counted_as_if_dissected(tmp_path: Path) -> None:
+    path = tmp_path / "resolver.pcap"
+    resolver_capture(path)
+    small = CaptureConfig(chunk_bytes=600)  # many batches: rules set in one apply to the next
+    spied = Spy(Registry.from_entry_points(["dns"]))
+    process_capture(path, spied, config=small)
+    single = DissectingSink(Registry.from_entry_points(["dns"]))
+    process_capture(path, OneByOne(single), config=small)
+    assert spied.withheld >= 30  # most answers never reached the sink's loop
+    assert outcome(spied) == outcome(single)
+    assert spied.registry.stats.parsed == {"dns": 79} and spied.registry.stats.errors == {"dns": 1}  # the odd one
+    assert {(o.ip, o.value) for o in spied.observations} == {
+        (f"10.0.0.{1 + i % 2}", chr(ord("a") + i % 26) + "ww.example.com") for i in range(40)}

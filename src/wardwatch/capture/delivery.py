@@ -158,6 +158,8 @@ class _Others:
         l2 = pb.kind[s] == KIND_L2
         self.frames: list[int] = np.flatnonzero(l2).tolist()  # indexes (into these lists) of frames
         self.ftype: list[int] = pb.sport[s].tolist()
+        withheld = _withheld(dv.slots, buf, fids, dirs, pb.poff[s], pb.plen[s], l2) if dv._batch else None
+        self.withheld: list[bool] | None = None if withheld is None else withheld.tolist()
 
     def flush(self, upto: int) -> None:
         """Deliver everything before capture position ``upto`` (a position in the interest order)."""
@@ -181,9 +183,13 @@ class _Others:
         dv = self.dv
         dv.stats.datagrams += b - a
         slots = dv.slots
-        flows = [slots[f] for f in self.fids[a:b]]
-        batch = DatagramBatch(self.buf, flows, self.dirs[a:b], self.offs[a:b], self.lens[a:b], self.ts[a:b],
-                              self.cut[a:b])
+        withheld = self.withheld
+        if withheld is not None and any(withheld[a:b]):
+            batch = self._kept(a, b, withheld)
+        else:
+            flows = [slots[f] for f in self.fids[a:b]]
+            batch = DatagramBatch(self.buf, flows, self.dirs[a:b], self.offs[a:b], self.lens[a:b], self.ts[a:b],
+                                  self.cut[a:b])
         if dv._batch is not None:
             dv._batch(batch)
             return
@@ -191,9 +197,47 @@ class _Others:
         for ctx, payload in batch:
             datagram(ctx, payload)
 
+    def _kept(self, a: int, b: int, withheld: list[bool]) -> DatagramBatch:
+        """The datagrams of ``[a, b)`` that their slots' skip rules let through, and counts of the others."""
+        slots, fids, dirs = self.dv.slots, self.fids, self.dirs
+        keep = [i for i in range(a, b) if not withheld[i]]
+        counts: dict[tuple[int, int], int] = {}
+        for i in range(a, b):
+            if withheld[i]:
+                key = (fids[i], dirs[i])
+                counts[key] = counts.get(key, 0) + 1
+        offs, lens, ts, cut = self.offs, self.lens, self.ts, self.cut
+        return DatagramBatch(self.buf, [slots[fids[i]] for i in keep], [dirs[i] for i in keep],
+                             [offs[i] for i in keep], [lens[i] for i in keep], [ts[i] for i in keep],
+                             [cut[i] for i in keep], [(slots[f], d, n) for (f, d), n in counts.items()])
+
     def _frame(self, k: int) -> None:
         dv = self.dv
         dv.stats.frames += 1
         off, n = self.offs[k], self.lens[k]
         ctx = dv.slots[self.fids[k]].context(self.dirs[k], self.ts[k], self.cut[k])
         dv.sink.frame(ctx, (self.ftype[k] & 0xFFFF).to_bytes(2, "big") + bytes(self.buf[off : off + n]))
+
+
+def _withheld(slots: dict[int, FlowSlot], buf: Any, fids: I64, dirs: I64, poff: I64, plen: I64,
+              l2: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_] | None:
+    """Which of these datagrams their slots' skip rules withhold (``None``: no rule applies to any)."""
+    uf, inv = np.unique(fids, return_inverse=True)
+    offset = np.full((uf.shape[0], 2), -1, dtype=np.int64)
+    mask = np.zeros((uf.shape[0], 2), dtype=np.int64)
+    found = False
+    for i, f in enumerate(uf.tolist()):
+        skips = slots[f].skips
+        if skips is not None:
+            for d, rule in enumerate(skips):
+                if rule is not None:
+                    offset[i, d], mask[i, d] = rule
+                    found = True
+    if not found:
+        return None
+    at, bits = offset[inv, dirs], mask[inv, dirs]
+    tested = (at >= 0) & ~l2 & (plen > at)
+    byte = np.zeros(fids.shape[0], dtype=np.int64)
+    byte[tested] = np.frombuffer(buf, dtype=np.uint8)[poff[tested] + at[tested]]
+    out: npt.NDArray[np.bool_] = tested & ((byte & bits) != 0)
+    return out

@@ -20,6 +20,10 @@ is made for a datagram the sink does not look at. Each datagram names its flow's
 which carries the flow's two contexts and a ``state`` attribute the sink may use to remember per-flow
 decisions (the dissector chosen for the flow) until the flow ends. Sink calls stay in capture order
 across the three shapes.
+
+A batch sink may also tell the flow table which datagrams of a flow direction it has no use for
+(:meth:`FlowSlot.skip_when`: a byte test, such as "the QR bit of a DNS message is set"): from the next
+batch on such datagrams are withheld, vectorially, and only counted in :attr:`DatagramBatch.skipped`.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "FlowSlot",
     "NullSink",
     "PayloadSink",
+    "SkipRule",
     "timed_context",
 ]
 
@@ -102,6 +107,10 @@ def timed_context(base: FlowContext, ts: float, truncated: bool) -> FlowContext:
     return ctx
 
 
+#: ``(offset, mask)``: a datagram whose payload byte at ``offset`` has a bit of ``mask`` set (payloads of
+#: ``offset`` bytes or fewer never match). See :meth:`FlowSlot.skip_when`.
+SkipRule = tuple[int, int]
+
 #: A flow's endpoints, client (originator) first: (client ip, server ip, client port, server port,
 #: client mac, server mac, proto, vlan).
 Endpoints = tuple[str | None, str | None, int, int, str | None, str | None, int, int | None]
@@ -115,7 +124,7 @@ class FlowSlot:
     time. The slot lives as long as the flow; ``state`` starts as ``None`` and is dropped with it.
     """
 
-    __slots__ = ("_bases", "ends", "first", "sensor", "state")
+    __slots__ = ("_bases", "ends", "first", "sensor", "skips", "state")
 
     def __init__(self, ends: Endpoints, first: float, sensor: str) -> None:
         self.ends = ends
@@ -123,6 +132,16 @@ class FlowSlot:
         self.sensor = sensor
         self._bases: list[FlowContext | None] = [None, None]
         self.state: Any = None
+        #: Per direction, a :data:`SkipRule` the sink set (``None``: every datagram is handed over).
+        self.skips: list[SkipRule | None] | None = None
+
+    def skip_when(self, direction: int, rule: SkipRule | None) -> None:
+        """From now on, withhold this direction's datagrams that match ``rule`` (``None``: none)."""
+        if self.skips is None:
+            if rule is None:
+                return
+            self.skips = [None, None]
+        self.skips[direction] = rule
 
     def base(self, direction: int) -> FlowContext:
         """The context of one direction at the flow's first time (built once, on first use)."""
@@ -156,6 +175,8 @@ class DatagramBatch:
     length: list[int]
     ts: list[float]
     truncated: list[bool]
+    #: ``(slot, direction, count)``: datagrams of this span withheld by their slot's skip rule.
+    skipped: list[tuple[FlowSlot, int, int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.flows)

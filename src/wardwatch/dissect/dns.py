@@ -31,6 +31,7 @@ from wardwatch.dissect._wire.dnsmsg import Message, Record, name_text
 from wardwatch.dissect._wire.observe import observe
 from wardwatch.dissect._wire.text import safe_text
 from wardwatch.dissect.interface import FlowContext, InputShape
+from wardwatch.dissect.registry import ByteTest
 from wardwatch.domain.observation import Observation
 from wardwatch.errors import ParseError
 
@@ -85,9 +86,9 @@ class DnsDissector:
         _ident, _flags, qd, an, ns, ar = dnsmsg.header_counts(data)
         return 0 < qd + an + ns + ar <= dnsmsg.MAX_RECORDS
 
-    def prefilter(self, ctx: FlowContext) -> Callable[[bytes], bool] | None:
+    def prefilter(self, ctx: FlowContext) -> ByteTest | None:
         """For unicast DNS: skip responses, which :meth:`dissect` ignores (the registry's hook)."""
-        return None if self._is_mdns(ctx) else _not_a_response
+        return None if self._is_mdns(ctx) else NOT_A_RESPONSE
 
     def datagram_lane(self, ctx: FlowContext) -> Callable[[bytes, float, bool], list[Observation]] | None:
         """For unicast DNS: a lane that reads the common one-question query without a context per
@@ -185,9 +186,8 @@ class DnsDissector:
                     _add(facts, f"mdns.txt.{key_text}", text, f"TXT {key_text}={text}")
 
 
-def _not_a_response(data: bytes) -> bool:
-    """False for a DNS response (QR set, RFC 1035 §4.1.1)."""
-    return len(data) <= 2 or not data[2] & 0x80
+#: False for a DNS response: the QR bit, the top bit of the third octet, is set (RFC 1035 §4.1.1).
+NOT_A_RESPONSE = ByteTest(2, 0x80)
 
 
 def _instance(facts: dict[tuple[str, str], str], labels: tuple[bytes, ...], always: bool = False) -> None:

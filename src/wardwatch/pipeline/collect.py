@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from wardwatch.capture.sink import DatagramBatch
 from wardwatch.dissect.interface import FlowContext, InputShape
-from wardwatch.dissect.registry import Lane, Plan, Registry, Wants
+from wardwatch.dissect.registry import ByteTest, Lane, Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
 
 log = logging.getLogger(__name__)
@@ -149,8 +149,11 @@ class DissectingSink:
                 plan = flow.plan = reg.plan(_DATAGRAM, payload, way.base)
             if plan is not way.plan:
                 way.plan = plan
-                way.wants = reg.prefilter(plan, way.base)
+                way.wants = wants = reg.prefilter(plan, way.base)
                 way.lane = reg.lane(plan, way.base)
+                # A settled plan's byte-test pre-filter can run in the flow table, vectorially.
+                test = wants if plan.settled and isinstance(wants, ByteTest) else None
+                slot.skip_when(d, None if test is None else (test.offset, test.mask))
             wants = way.wants
             if wants is not None and not _wants(wants, payload):  # nothing to find: no context built
                 counted = quiet.get(id(plan))
@@ -178,6 +181,13 @@ class DissectingSink:
                 self._facts_of(found)
             if len(way.memo) < MEMO_SIZE:
                 way.memo[memo_key] = (plan, app, refused, found, ts)
+        for slot, d, count in batch.skipped:  # withheld by the flow table: as if the pre-filter said so
+            way = slot.state.ways[d]
+            plan = way.plan
+            counted = quiet.get(id(plan))
+            quiet[id(plan)] = (plan, count if counted is None else counted[1] + count)
+            if plan.dissectors:
+                apps.setdefault(way.key, plan.dissectors[0].name)
         for plan, count in quiet.values():
             reg.count_quiet(plan, count)
 
