@@ -101,82 +101,84 @@ static void release_all(Py_buffer *views, int count)
 
 /* -- the persistent index: hash -> flow id ---------------------------------------------------------- */
 
+/* One slot of a table keyed by hash: the hash and the flow (or group) it names; -1 marks an empty slot. */
+typedef struct {
+    uint64_t h;
+    int64_t v;
+} Slot;
+
 typedef struct {
     PyObject_HEAD
-    uint64_t *keys;
-    int64_t *vals; /* -1: empty slot */
-    size_t mask;   /* capacity - 1; capacity is a power of two, at most half full */
+    Slot *slots;
+    size_t mask; /* capacity - 1; capacity is a power of two, at most half full */
     size_t count;
     uint64_t salt;
 } FlowIndex;
 
 static inline size_t ix_home(const FlowIndex *ix, uint64_t h) { return (size_t)(scramble(h ^ ix->salt) & ix->mask); }
 
-static int ix_alloc(FlowIndex *ix, size_t cap)
+/* Fresh empty slots (the old ones are the caller's to free). */
+static Slot *new_slots(size_t cap)
 {
-    uint64_t *keys = PyMem_Malloc(cap * sizeof(uint64_t));
-    int64_t *vals = PyMem_Malloc(cap * sizeof(int64_t));
-    if (keys == NULL || vals == NULL) {
-        PyMem_Free(keys);
-        PyMem_Free(vals);
+    Slot *slots = PyMem_Malloc(cap * sizeof(Slot));
+    if (slots == NULL) {
         PyErr_NoMemory();
-        return -1;
+        return NULL;
     }
     for (size_t i = 0; i < cap; i++)
-        vals[i] = -1;
-    PyMem_Free(ix->keys);
-    PyMem_Free(ix->vals);
-    ix->keys = keys;
-    ix->vals = vals;
-    ix->mask = cap - 1;
-    ix->count = 0;
-    return 0;
+        slots[i].v = -1;
+    return slots;
 }
 
 /* The slot holding `h`, or the empty slot where it would go. */
 static inline size_t ix_slot(const FlowIndex *ix, uint64_t h)
 {
     size_t s = ix_home(ix, h);
-    while (ix->vals[s] >= 0 && ix->keys[s] != h)
+    while (ix->slots[s].v >= 0 && ix->slots[s].h != h)
         s = (s + 1) & ix->mask;
     return s;
 }
 
-static inline int64_t ix_get(const FlowIndex *ix, uint64_t h) { return ix->vals[ix_slot(ix, h)]; }
+static inline int64_t ix_get(const FlowIndex *ix, uint64_t h) { return ix->slots[ix_slot(ix, h)].v; }
 
-static int ix_put(FlowIndex *ix, uint64_t h, int64_t fid);
-
-static int ix_resize(FlowIndex *ix, size_t cap)
+/* Put an entry known to be absent into a table with room for it. */
+static inline void ix_insert_new(FlowIndex *ix, uint64_t h, int64_t fid)
 {
-    uint64_t *keys = ix->keys;
-    int64_t *vals = ix->vals;
-    size_t old = ix->mask + 1;
-    ix->keys = NULL;
-    ix->vals = NULL;
-    if (ix_alloc(ix, cap) < 0) {
-        ix->keys = keys;
-        ix->vals = vals;
+    size_t s = ix_slot(ix, h);
+    ix->slots[s] = (Slot){h, fid};
+    ix->count++;
+}
+
+/* Move the entries into `cap` slots, keeping those whose flow `keep` maps to an id >= 0 (NULL: all). */
+static int ix_rebuild(FlowIndex *ix, size_t cap, int64_t (*keep)(int64_t, const void *), const void *arg)
+{
+    Slot *slots = new_slots(cap), *old = ix->slots;
+    if (slots == NULL)
         return -1;
+    size_t old_cap = ix->mask + 1;
+    ix->slots = slots;
+    ix->mask = cap - 1;
+    ix->count = 0;
+    for (size_t i = 0; i < old_cap; i++) {
+        int64_t v = old[i].v;
+        if (v >= 0 && keep != NULL)
+            v = keep(v, arg);
+        if (v >= 0)
+            ix_insert_new(ix, old[i].h, v);
     }
-    for (size_t i = 0; i < old; i++)
-        if (vals[i] >= 0)
-            ix_put(ix, keys[i], vals[i]); /* cannot grow again: cap holds them all */
-    PyMem_Free(keys);
-    PyMem_Free(vals);
+    PyMem_Free(old);
     return 0;
 }
 
 /* index[h] = fid (fid >= 0), like dict assignment. */
 static int ix_put(FlowIndex *ix, uint64_t h, int64_t fid)
 {
-    if ((ix->count + 1) * 2 > ix->mask + 1 && ix_resize(ix, (ix->mask + 1) * 2) < 0)
+    if ((ix->count + 1) * 2 > ix->mask + 1 && ix_rebuild(ix, (ix->mask + 1) * 2, NULL, NULL) < 0)
         return -1;
     size_t s = ix_slot(ix, h);
-    if (ix->vals[s] < 0) {
-        ix->keys[s] = h;
+    if (ix->slots[s].v < 0)
         ix->count++;
-    }
-    ix->vals[s] = fid;
+    ix->slots[s] = (Slot){h, fid};
     return 0;
 }
 
@@ -186,18 +188,17 @@ static void ix_remove_slot(FlowIndex *ix, size_t s)
     size_t j = s;
     for (;;) {
         j = (j + 1) & ix->mask;
-        if (ix->vals[j] < 0)
+        if (ix->slots[j].v < 0)
             break;
-        size_t home = ix_home(ix, ix->keys[j]);
+        size_t home = ix_home(ix, ix->slots[j].h);
         /* The member at j may move to s unless its home lies cyclically in (s, j]. */
         int stays = (s <= j) ? (s < home && home <= j) : (s < home || home <= j);
         if (!stays) {
-            ix->keys[s] = ix->keys[j];
-            ix->vals[s] = ix->vals[j];
+            ix->slots[s] = ix->slots[j];
             s = j;
         }
     }
-    ix->vals[s] = -1;
+    ix->slots[s].v = -1;
     ix->count--;
 }
 
@@ -211,7 +212,9 @@ static PyObject *FlowIndex_new(PyTypeObject *type, PyObject *args, PyObject *kwd
     if (ix == NULL)
         return NULL;
     ix->salt = (uint64_t)salt;
-    if (ix_alloc(ix, 1024) < 0) {
+    ix->mask = 1023;
+    ix->slots = new_slots(ix->mask + 1);
+    if (ix->slots == NULL) {
         Py_DECREF(ix);
         return NULL;
     }
@@ -220,8 +223,7 @@ static PyObject *FlowIndex_new(PyTypeObject *type, PyObject *args, PyObject *kwd
 
 static void FlowIndex_dealloc(FlowIndex *ix)
 {
-    PyMem_Free(ix->keys);
-    PyMem_Free(ix->vals);
+    PyMem_Free(ix->slots);
     Py_TYPE(ix)->tp_free((PyObject *)ix);
 }
 
@@ -300,11 +302,31 @@ static PyObject *FlowIndex_discard(FlowIndex *ix, PyObject *args)
     const int64_t *f = v[1].buf;
     for (Py_ssize_t i = 0; i < n; i++) {
         size_t s = ix_slot(ix, h[i]);
-        if (ix->vals[s] >= 0 && ix->vals[s] == f[i])
+        if (ix->slots[s].v >= 0 && ix->slots[s].v == f[i])
             ix_remove_slot(ix, s);
     }
     release_all(v, 2);
     Py_RETURN_NONE;
+}
+
+typedef struct {
+    const int64_t *kept;
+    Py_ssize_t n;
+} Kept;
+
+/* The new id of old flow `fid`: its position in the ascending `kept`, or -1 when it was not kept. */
+static int64_t new_id(int64_t fid, const void *arg)
+{
+    const Kept *k = arg;
+    Py_ssize_t lo = 0, hi = k->n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (k->kept[mid] < fid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < k->n && k->kept[lo] == fid ? (int64_t)lo : -1;
 }
 
 /* remap(kept): flow columns were compacted; kept[new id] = old id (ascending). Entries naming a flow
@@ -317,38 +339,14 @@ static PyObject *FlowIndex_remap(FlowIndex *ix, PyObject *args)
         return NULL;
     if (get_buf(k_obj, &v, 'i', 0, 0, "kept") < 0)
         return NULL;
-    const int64_t *kept = v.buf;
-    Py_ssize_t nk = v.len / 8;
-    size_t old_cap = ix->mask + 1, cap = 1024;
-    while (cap < (size_t)nk * 2 + 2)
+    Kept k = {v.buf, v.len / 8};
+    size_t cap = 1024, most = ix->count; /* entries kept: at most all of them */
+    while (cap < most * 2 + 2)
         cap *= 2;
-    uint64_t *keys = ix->keys;
-    int64_t *vals = ix->vals;
-    ix->keys = NULL;
-    ix->vals = NULL;
-    if (ix_alloc(ix, cap) < 0) {
-        ix->keys = keys;
-        ix->vals = vals;
-        PyBuffer_Release(&v);
-        return NULL;
-    }
-    for (size_t i = 0; i < old_cap; i++) {
-        if (vals[i] < 0)
-            continue;
-        Py_ssize_t lo = 0, hi = nk; /* binary search for the old id */
-        while (lo < hi) {
-            Py_ssize_t mid = lo + (hi - lo) / 2;
-            if (kept[mid] < vals[i])
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo < nk && kept[lo] == vals[i])
-            ix_put(ix, keys[i], (int64_t)lo); /* at most nk entries: no growth */
-    }
-    PyMem_Free(keys);
-    PyMem_Free(vals);
+    int rc = ix_rebuild(ix, cap, new_id, &k);
     PyBuffer_Release(&v);
+    if (rc < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -529,18 +527,17 @@ static int plan_batch(FlowIndex *ix, const Batch *b, Py_ssize_t n, uint64_t seed
     while (tcap < (size_t)n * 2)
         tcap *= 2;
     size_t tmask = tcap - 1;
-    Py_ssize_t *table = PyMem_Malloc(tcap * sizeof(Py_ssize_t));
+    Slot *table = new_slots(tcap); /* hash -> group */
     p->pseg = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
     p->pisa = PyMem_Malloc((size_t)(n ? n : 1));
     p->groups = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Group));
     p->segs = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Seg));
     if (table == NULL || p->pseg == NULL || p->pisa == NULL || p->groups == NULL || p->segs == NULL) {
         PyMem_Free(table);
-        PyErr_NoMemory();
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
         return -1;
     }
-    for (size_t s = 0; s < tcap; s++)
-        table[s] = -1;
     int collided = 0;
     for (Py_ssize_t j = 0; j < n; j++) {
         int64_t kind = b->i[P_KIND][j];
@@ -552,14 +549,15 @@ static int plan_batch(FlowIndex *ix, const Batch *b, Py_ssize_t n, uint64_t seed
         packet_key(b, j, &k);
         uint64_t h = mix(mix(mix(mix(mix(seed, k.ahi), k.alo), k.bhi), k.blo), k.misc);
         size_t s = scramble(h ^ ix->salt) & tmask;
-        while (table[s] >= 0 && p->groups[table[s]].h != h)
+        while (table[s].v >= 0 && table[s].h != h)
             s = (s + 1) & tmask;
         double ts = b->ts[j];
-        int first = table[s] < 0, exist = 0;
+        int first = table[s].v < 0, exist = 0;
         Py_ssize_t g;
         Group *G;
         if (first) {
-            g = table[s] = p->ngroups++;
+            g = p->ngroups++;
+            table[s] = (Slot){h, g};
             G = &p->groups[g];
             *G = (Group){h, {k.ahi, k.alo, k.bhi, k.blo, k.misc}, -1, ts, 0, -1, -1};
             int64_t f = ix_get(ix, h);
@@ -578,7 +576,7 @@ static int plan_batch(FlowIndex *ix, const Batch *b, Py_ssize_t n, uint64_t seed
                 G->fins = c->i[C_SINCE_SYN][f];
             }
         } else {
-            g = table[s];
+            g = (Py_ssize_t)table[s].v;
             G = &p->groups[g];
             if (G->key[0] != k.ahi || G->key[1] != k.alo || G->key[2] != k.bhi || G->key[3] != k.blo ||
                 G->key[4] != k.misc) {

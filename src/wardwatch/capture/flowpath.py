@@ -129,8 +129,10 @@ def _i64(a: Any) -> I64:
 class CompiledIndex:
     """The C index (open addressing, salted slots) and its one-pass batch accounting."""
 
-    def __init__(self, kernel: ModuleType) -> None:
-        self.table: Any = kernel.FlowIndex(secrets.randbits(64))
+    def __init__(self, kernel: ModuleType, salt: int | None = None) -> None:
+        """``salt`` picks the slots (tests fix it); by default a secret one, so that crafted traffic cannot
+        aim its keys at one probe chain."""
+        self.table: Any = kernel.FlowIndex(secrets.randbits(64) if salt is None else salt)
 
     def __len__(self) -> int:
         return len(self.table)
