@@ -37,6 +37,8 @@ class Delivery:
         self.sink = sink
         batch = getattr(sink, "datagram_batch", None)
         self._batch: Callable[[DatagramBatch], None] | None = batch if callable(batch) else None
+        prepare = getattr(sink, "prepare", None) if self._batch is not None else None
+        self._prepare: Callable[[FlowSlot, int, bytes], None] | None = prepare if callable(prepare) else None
         self.fc = fc
         self.sensor = sensor
         self.cfg = config
@@ -158,7 +160,7 @@ class _Others:
         l2 = pb.kind[s] == KIND_L2
         self.frames: list[int] = np.flatnonzero(l2).tolist()  # indexes (into these lists) of frames
         self.ftype: list[int] = pb.sport[s].tolist()
-        withheld = _withheld(dv.slots, buf, fids, dirs, pb.poff[s], pb.plen[s], l2) if dv._batch else None
+        withheld = _withheld(dv, buf, fids, dirs, pb.poff[s], pb.plen[s], l2) if dv._prepare else None
         self.withheld: list[bool] | None = None if withheld is None else withheld.tolist()
 
     def flush(self, upto: int) -> None:
@@ -219,23 +221,40 @@ class _Others:
         dv.sink.frame(ctx, (self.ftype[k] & 0xFFFF).to_bytes(2, "big") + bytes(self.buf[off : off + n]))
 
 
-def _withheld(slots: dict[int, FlowSlot], buf: Any, fids: I64, dirs: I64, poff: I64, plen: I64,
+def _withheld(dv: Delivery, buf: Any, fids: I64, dirs: I64, poff: I64, plen: I64,
               l2: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_] | None:
-    """Which of these datagrams their slots' skip rules withhold (``None``: no rule applies to any)."""
-    uf, inv = np.unique(fids, return_inverse=True)
-    offset = np.full((uf.shape[0], 2), -1, dtype=np.int64)
-    mask = np.zeros((uf.shape[0], 2), dtype=np.int64)
+    """Which of these datagrams (and frames) their slots' skip rules withhold (``None``: none).
+
+    Each flow direction not seen before is first shown to the sink's ``prepare`` hook with its first
+    datagram, in capture order, so a rule it sets applies from that datagram on.
+    """
+    slots, prepare = dv.slots, dv._prepare
+    assert prepare is not None
+    udp = ~l2
+    key = fids * 2 + dirs
+    keys, first = np.unique(key[udp], return_index=True)
+    at_first = np.flatnonzero(udp)[first]
+    offset = np.full(keys.shape[0], -1, dtype=np.int64)
+    mask = np.zeros(keys.shape[0], dtype=np.int64)
     found = False
-    for i, f in enumerate(uf.tolist()):
-        skips = slots[f].skips
-        if skips is not None:
-            for d, rule in enumerate(skips):
-                if rule is not None:
-                    offset[i, d], mask[i, d] = rule
-                    found = True
+    for j in np.argsort(at_first, kind="stable").tolist():  # new directions in capture order
+        f, d = divmod(int(keys[j]), 2)
+        slot = slots[f]
+        if not slot.asked & (1 << d):
+            slot.asked |= 1 << d
+            i = int(at_first[j])
+            start = int(poff[i])
+            prepare(slot, d, bytes(buf[start : start + int(plen[i])]))
+        rule = None if slot.skips is None else slot.skips[d]
+        if rule is not None:
+            offset[j], mask[j] = rule
+            found = True
     if not found:
         return None
-    at, bits = offset[inv, dirs], mask[inv, dirs]
+    pos = np.searchsorted(keys, key)
+    pos[~udp] = 0
+    at = np.where(udp, offset[pos], -1)
+    bits = mask[pos]
     tested = (at >= 0) & ~l2 & (plen > at)
     byte = np.zeros(fids.shape[0], dtype=np.int64)
     byte[tested] = np.frombuffer(buf, dtype=np.uint8)[poff[tested] + at[tested]]

@@ -22,8 +22,10 @@ decisions (the dissector chosen for the flow) until the flow ends. Sink calls st
 across the three shapes.
 
 A batch sink may also tell the flow table which datagrams of a flow direction it has no use for
-(:meth:`FlowSlot.skip_when`: a byte test, such as "the QR bit of a DNS message is set"): from the next
-batch on such datagrams are withheld, vectorially, and only counted in :attr:`DatagramBatch.skipped`.
+(:meth:`FlowSlot.skip_when`: a byte test, such as "the QR bit of a DNS message is set"): such datagrams
+are then withheld, vectorially, and only counted in :attr:`DatagramBatch.skipped`. A sink with a
+``prepare(slot, direction, first_payload)`` method is shown each new flow direction's first datagram
+before the batch is handed over, so that its rule applies from the direction's first datagram on.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class FlowSlot:
     time. The slot lives as long as the flow; ``state`` starts as ``None`` and is dropped with it.
     """
 
-    __slots__ = ("_bases", "ends", "first", "sensor", "skips", "state")
+    __slots__ = ("_bases", "asked", "ends", "first", "sensor", "skips", "state")
 
     def __init__(self, ends: Endpoints, first: float, sensor: str) -> None:
         self.ends = ends
@@ -134,6 +136,8 @@ class FlowSlot:
         self.state: Any = None
         #: Per direction, a :data:`SkipRule` the sink set (``None``: every datagram is handed over).
         self.skips: list[SkipRule | None] | None = None
+        #: Bit ``d`` set once direction ``d`` was shown to the sink's ``prepare`` hook.
+        self.asked = 0
 
     def skip_when(self, direction: int, rule: SkipRule | None) -> None:
         """From now on, withhold this direction's datagrams that match ``rule`` (``None``: none)."""

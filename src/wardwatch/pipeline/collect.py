@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from wardwatch.capture.sink import DatagramBatch
+from wardwatch.capture.sink import DatagramBatch, FlowSlot
 from wardwatch.dissect.interface import FlowContext, InputShape
 from wardwatch.dissect.registry import ByteTest, Lane, Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
@@ -139,21 +139,13 @@ class DissectingSink:
             if copy:
                 payload = bytes(payload)
             flow: _Flow | None = slot.state
-            if flow is None:
-                flow = slot.state = _Flow()
-            way = flow.ways[d]
-            if way is None:
-                way = flow.ways[d] = _Direction(slot.base(d))
-            plan = flow.plan
-            if plan is None or not plan.settled:
-                plan = flow.plan = reg.plan(_DATAGRAM, payload, way.base)
-            if plan is not way.plan:
-                way.plan = plan
-                way.wants = wants = reg.prefilter(plan, way.base)
-                way.lane = reg.lane(plan, way.base)
-                # A settled plan's byte-test pre-filter can run in the flow table, vectorially.
-                test = wants if plan.settled and isinstance(wants, ByteTest) else None
-                slot.skip_when(d, None if test is None else (test.offset, test.mask))
+            way = None if flow is None else flow.ways[d]
+            known = None if way is None else way.plan
+            plan: Plan
+            if way is not None and flow is not None and known is flow.plan and known is not None and known.settled:
+                plan = known
+            else:  # a new direction, or a plan that is not settled yet
+                way, plan = self._direction(slot, d, payload)
             wants = way.wants
             if wants is not None and not _wants(wants, payload):  # nothing to find: no context built
                 counted = quiet.get(id(plan))
@@ -190,6 +182,34 @@ class DissectingSink:
                 apps.setdefault(way.key, plan.dissectors[0].name)
         for plan, count in quiet.values():
             reg.count_quiet(plan, count)
+
+    def _direction(self, slot: FlowSlot, d: int, payload: bytes) -> tuple[_Direction, Plan]:
+        """The state of one flow direction, its plan decided with ``payload`` where it is not settled."""
+        reg = self.registry
+        flow: _Flow | None = slot.state
+        if flow is None:
+            flow = slot.state = _Flow()
+        way = flow.ways[d]
+        if way is None:
+            way = flow.ways[d] = _Direction(slot.base(d))
+        plan = flow.plan
+        if plan is None or not plan.settled:
+            plan = flow.plan = reg.plan(_DATAGRAM, payload, way.base)
+        if plan is not way.plan:
+            way.plan = plan
+            way.wants = wants = reg.prefilter(plan, way.base)
+            way.lane = reg.lane(plan, way.base)
+            # A settled plan's byte-test pre-filter can run in the flow table, vectorially.
+            test = wants if plan.settled and isinstance(wants, ByteTest) else None
+            slot.skip_when(d, None if test is None else (test.offset, test.mask))
+        return way, plan
+
+    def prepare(self, slot: FlowSlot, direction: int, payload: bytes) -> None:
+        """Decide a new flow direction's dissectors from its first datagram before the batch is handed
+        over (the :class:`~wardwatch.capture.sink.BatchSink` hook): the flow table can then withhold the
+        datagrams this sink has no use for from the same batch on. Choosing a plan has no other effect,
+        so deciding it early gives the facts and counts of deciding it in :meth:`datagram_batch`."""
+        self._direction(slot, direction, payload)
 
     def _replay(self, key: FlowKey, seen: _Replay, ts: float) -> None:
         """Count and keep a remembered result again, at the time ``ts`` of the repeated payload."""
