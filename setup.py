@@ -24,7 +24,8 @@ setup(
         ),
         Extension(
             "wardwatch.capture._flowkernel",
-            sources=["src/wardwatch/capture/_flowkernel.c"],
+            sources=["src/wardwatch/capture/_flowkernel.c", "src/wardwatch/capture/_flowindex.c"],
+            depends=["src/wardwatch/capture/_flowkernel.h"],
             extra_compile_args=["-O2"],
             optional=True,
         ),
