@@ -27,12 +27,12 @@ PCAP_RECORD_HEADER = 16
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _jit(fn: F) -> F:
+def jit(fn: F) -> F:
     """Compile ``fn`` with numba (nopython, cached on disk, releasing the GIL); same signature."""
     return cast(F, numba.njit(cache=True, nogil=True)(fn))
 
 
-@_jit
+@jit
 def _u32(raw: U8, at: int, big: bool) -> int:
     """The unsigned 32-bit integer at ``at`` (caller guarantees ``at + 4 <= len(raw)``)."""
     if big:
@@ -40,7 +40,7 @@ def _u32(raw: U8, at: int, big: bool) -> int:
     return int(raw[at]) | (int(raw[at + 1]) << 8) | (int(raw[at + 2]) << 16) | (int(raw[at + 3]) << 24)
 
 
-@_jit
+@jit
 def pcap_walk(raw: U8, pos: int, stop: int, limit: int, big: bool, out: I64) -> tuple[int, int, bool]:
     """Follow classic pcap records from ``pos`` while a record header starts before ``stop``.
 
@@ -67,7 +67,7 @@ def pcap_walk(raw: U8, pos: int, stop: int, limit: int, big: bool, out: I64) -> 
     return n, pos, False
 
 
-@_jit
+@jit
 def pcapng_epb_walk(
     raw: U8, pos: int, stop: int, max_block: int, big: bool, epb: int, out: I64,
 ) -> tuple[int, int]:
@@ -95,3 +95,8 @@ def pcapng_epb_walk(
 def as_bytes_array(buf: Any) -> U8:
     """A read-only ``uint8`` view of a mapped capture (no copy)."""
     return np.frombuffer(buf, dtype=np.uint8)
+
+
+def as_i64(a: Any) -> I64:
+    """``a`` as a contiguous int64 array (no copy when it is one): one compiled signature per kernel."""
+    return np.ascontiguousarray(a, dtype=np.int64)
