@@ -196,7 +196,7 @@ configs = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(batches=captures(), cfg=configs)
 def test_generated_batches_give_identical_results(batches: list[list[tuple[float, bytes]]],
                                                   cfg: CaptureConfig) -> None:
