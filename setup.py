@@ -17,6 +17,12 @@ setup(
             optional=True,
         ),
         Extension(
+            "wardwatch._fastobj",
+            sources=["src/wardwatch/_fastobj.c"],
+            extra_compile_args=["-O2"],
+            optional=True,
+        ),
+        Extension(
             "wardwatch.dissect._wire._dnsfast",
             sources=["src/wardwatch/dissect/_wire/_dnsfast.c"],
             extra_compile_args=["-O2"],

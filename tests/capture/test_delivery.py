@@ -152,7 +152,7 @@ def test_flow_records_filled_through_slots_equal_constructed_ones(tmp_path: Path
     from wardwatch.capture import flowstate
     from wardwatch.domain.flow import FlowRecord
 
-    assert flowstate._RECORD_SETTERS is not None  # the fast path is in use
+    assert flowstate._RECORD_DESCRIPTORS is not None  # the fast path is in use
     path = tmp_path / "mixed.pcap"
     path.write_bytes(pcap([(100.0 + i * 0.01, f) for i, f in enumerate(mixed_capture())]))
     flows = process_capture(path, NullSink()).flows

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from wardwatch.capture.sink import Endpoints
 from wardwatch.domain.flow import PROTO_L2, FlowRecord
+from wardwatch.fastobj import build, slot_descriptors
 
 V4_PREFIX = 0x0000FFFF
 
@@ -167,7 +168,7 @@ class Namer:
             eps = self.endpoints(fc, ids)
         pk, by = c["pk"][ids].tolist(), c["by"][ids].tolist()
         first, last = c["first"][ids].tolist(), c["last"][ids].tolist()
-        if _RECORD_SETTERS is None:
+        if _RECORD_DESCRIPTORS is None:
             return [
                 FlowRecord(
                     src_ip=e[0] or "", dst_ip=e[1] or "", proto=e[6], src_port=e[2], dst_port=e[3],
@@ -176,46 +177,24 @@ class Namer:
                 )
                 for e, p, b, f, la in zip(eps, pk, by, first, last, strict=True)
             ]
-        # The same objects, filled through the slots (a frozen __init__ costs three times as much).
-        (s_sip, s_dip, s_proto, s_sport, s_dport, s_smac, s_dmac, s_first, s_last, s_pf, s_pr, s_bf, s_br,
-         s_vlan, s_app, s_sensor) = _RECORD_SETTERS
-        new = object.__new__
-        out: list[FlowRecord] = []
-        append = out.append
-        for e, p, b, f, la in zip(eps, pk, by, first, last, strict=True):
-            r = new(FlowRecord)
-            s_sip(r, e[0] or "")
-            s_dip(r, e[1] or "")
-            s_proto(r, e[6])
-            s_sport(r, e[2])
-            s_dport(r, e[3])
-            s_smac(r, e[4])
-            s_dmac(r, e[5])
-            s_first(r, f)
-            s_last(r, la)
-            s_pf(r, p[0])
-            s_pr(r, p[1])
-            s_bf(r, b[0])
-            s_br(r, b[1])
-            s_vlan(r, e[7])
-            s_app(r, None)
-            s_sensor(r, sensor)
-            append(r)
-        return out
+        # The same objects, filled through the slots (a frozen __init__ costs several times as much).
+        d = _RECORD_DESCRIPTORS
+        return [build(FlowRecord, d, e[0] or "", e[1] or "", e[6], e[2], e[3], e[4], e[5], f, la, p[0], p[1], b[0],
+                      b[1], e[7], None, sensor)
+                for e, p, b, f, la in zip(eps, pk, by, first, last, strict=True)]
 
 
 _RECORD_LAYOUT = ("src_ip", "dst_ip", "proto", "src_port", "dst_port", "src_mac", "dst_mac", "first_seen",
                   "last_seen", "packets_fwd", "packets_rev", "bytes_fwd", "bytes_rev", "vlan", "app", "sensor")
 
 
-def _record_setters() -> tuple[Any, ...] | None:
-    """FlowRecord's slot setters in field order, or None when the class is not the one this expects
+def _record_descriptors() -> tuple[Any, ...] | None:
+    """FlowRecord's slot descriptors in field order, or None when the class is not the one this expects
     (then :meth:`Namer.records` uses the constructor: slower, never wrong)."""
-    found = dataclasses.fields(FlowRecord)
-    if tuple(f.name for f in found) != _RECORD_LAYOUT or found[14].default is not None:
+    descriptors = slot_descriptors(FlowRecord, _RECORD_LAYOUT)
+    if descriptors is None or dataclasses.fields(FlowRecord)[14].default is not None:  # ``app`` keeps its default
         return None
-    setters = tuple(getattr(FlowRecord.__dict__.get(f.name), "__set__", None) for f in found)
-    return None if any(s is None for s in setters) else setters
+    return descriptors
 
 
-_RECORD_SETTERS = _record_setters()
+_RECORD_DESCRIPTORS = _record_descriptors()
