@@ -74,9 +74,10 @@ def pcapng_epb_walk(
     """Follow consecutive pcapng blocks of type ``epb`` (Enhanced Packet Block) from ``pos``.
 
     Lists each block's offset in ``out`` and returns ``(count, position of the first block not taken)``.
-    The walk stops before ``stop``, before any other block type, before a block whose length is not a
-    sane multiple of four (at most ``max_block``) or that runs past the end of ``raw``, and when ``out`` is
-    full: whatever stopped it is the caller's (Python's) to handle (pcapng §4.3).
+    The walk stops at ``stop``, before any other block type, before a block whose length is not a multiple
+    of four from 12 (the smallest block) to ``max_block`` or that runs past the end of ``raw``, and when
+    ``out`` is full: whatever stopped it is the caller's (Python's) to handle (pcapng §3.1, §4.3). A block
+    too short for an EPB's fields is listed all the same; the caller rejects it with its other checks.
     """
     n = 0
     size = raw.shape[0]
@@ -84,7 +85,7 @@ def pcapng_epb_walk(
     while pos < stop and n < cap and pos + 12 <= size:
         btype = _u32(raw, pos, big)
         blen = _u32(raw, pos + 4, big)
-        if btype != epb or blen < 32 or blen % 4 != 0 or blen > max_block or pos + blen > size:
+        if btype != epb or blen < 12 or blen % 4 != 0 or blen > max_block or pos + blen > size:
             break
         out[n] = pos
         n += 1

@@ -2,8 +2,9 @@
 
 Several sections and several interfaces are supported, each interface with its own link type, snap
 length, ``if_tsresol`` (option 9) and ``if_tsoffset`` (option 14). Unknown block types are skipped by
-their length. The block walk is the only per-record Python loop; Enhanced Packet Block fields are
-gathered vectorially per section.
+their length. Runs of consecutive Enhanced Packet Blocks, nearly all of a capture, are indexed by a
+compiled loop (:func:`.kernels.pcapng_epb_walk`); every other block is handled here in Python. Enhanced
+Packet Block fields are gathered vectorially per section.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from wardwatch.capture.gather import Gatherer
+from wardwatch.capture.kernels import as_bytes_array, pcapng_epb_walk
 from wardwatch.capture.records import MAX_RECORD, PCAPNG_SHB, ReaderStats, RecordIndex
 
 BT_IDB = 0x00000001
@@ -24,6 +28,12 @@ BT_EPB = 0x00000006
 BOM = 0x1A2B3C4D
 OPT_TSRESOL = 9
 OPT_TSOFFSET = 14
+MAX_BLOCK = MAX_RECORD + 1024  # longest block accepted: the longest record plus room for options
+#: Most blocks indexed per call of the compiled walk (bounds its output array: 1 MiB).
+MAX_RUN = 1 << 17
+_EPB_HEAD = 28  # type, length, interface, timestamp (2 words), captured and original length
+
+I64 = npt.NDArray[np.int64]
 
 
 @dataclass
@@ -49,9 +59,11 @@ class PcapngReader:
     def batches(self, chunk_bytes: int) -> Iterator[RecordIndex]:
         """Walk blocks; yield the packets of about ``chunk_bytes`` of file at a time."""
         buf, size = self.buf, self.size
+        raw = as_bytes_array(buf)[:size]
+        out = np.empty(min(chunk_bytes // 32 + 1, MAX_RUN), dtype=np.int64)
         while self.position < size:
             stop = min(size, self.position + chunk_bytes)
-            epbs: list[int] = []
+            epbs: list[I64] = []  # offsets of the section's Enhanced Packet Blocks, run by run
             extra: list[tuple[int, int, int, float, int]] = []  # (block offset, data off, caplen...)
             parts: list[RecordIndex] = []
             pos = self.position
@@ -62,6 +74,14 @@ class PcapngReader:
                     pos = size
                     break
                 btype, blen = hdr(buf, pos)
+                if btype == BT_EPB:
+                    # A run of EPBs, compiled; it stops before any block it does not take, which is then
+                    # one that the checks below reject (bad length, running past the end of the file).
+                    n, nxt = pcapng_epb_walk(raw, pos, stop, MAX_BLOCK, self.endian == ">", BT_EPB, out)
+                    if n:
+                        epbs.append(out[:n].copy())
+                        pos = nxt
+                        continue
                 if btype == PCAPNG_SHB:
                     parts.append(self._flush(epbs, extra))
                     epbs, extra = [], []
@@ -72,7 +92,7 @@ class PcapngReader:
                     hdr = struct.Struct(self.endian + "II").unpack_from
                     pos = nxt
                     continue
-                if blen < 12 or blen % 4 or blen > MAX_RECORD + 1024:
+                if blen < 12 or blen % 4 or blen > MAX_BLOCK:
                     self.stats.skip("bad_block_length")
                     self.stats.truncated = True
                     pos = size
@@ -81,9 +101,7 @@ class PcapngReader:
                     self._truncated(pos)
                     pos = size
                     break
-                if btype == BT_EPB:
-                    epbs.append(pos)
-                elif btype == BT_IDB:
+                if btype == BT_IDB:
                     self._idb(pos, blen)
                 elif btype in (BT_SPB, BT_PB):
                     rec = self._simple(pos, blen, btype)
@@ -167,15 +185,16 @@ class PcapngReader:
         iface = self.ifaces[ifid]
         return (pos + 28, cap, max(wire, cap), ((hi << 32) | lo) * iface.scale + iface.offset, iface.link)
 
-    def _flush(self, epbs: list[int], extra: list[tuple[int, int, int, float, int]]) -> RecordIndex:
+    def _flush(self, epbs: list[I64], extra: list[tuple[int, int, int, float, int]]) -> RecordIndex:
         """Gather the EPB fields of one section vectorially; merge the rare SPB/PB records in order."""
-        n = len(epbs)
+        blk = np.concatenate(epbs) if epbs else np.zeros(0, dtype=np.int64)
+        n = int(blk.shape[0])
         if n == 0 and not extra:
             return RecordIndex.build([], [], [], [], [])
-        blk = np.asarray(epbs, dtype=np.int64)
-        raw = np.frombuffer(self.buf, dtype=np.uint8)
-        idx = blk[:, None] + np.arange(28, dtype=np.int64)[None, :]
-        words = np.ascontiguousarray(raw[idx]).view(np.dtype(self.endian + "u4")).reshape(-1, 7)
+        # One row gather of the 28-byte heads (zero-padded past the end of the file, where only a block
+        # too short for its head can be, which the length check below rejects).
+        heads = Gatherer(self.buf, self.size).rows(blk, _EPB_HEAD)
+        words = heads.view(np.dtype(self.endian + "u4")).reshape(-1, 7)
         blen = words[:, 1].astype(np.int64)
         ifid = words[:, 2].astype(np.int64)
         stamp = (words[:, 3].astype(np.uint64) << np.uint64(32)) | words[:, 4].astype(np.uint64)
