@@ -1,16 +1,13 @@
-"""The compiled header walk: golden hand-built packets, generated packets, and arbitrary bytes."""
+"""The header walk (C where built, and its Python reference): golden hand-built packets, generated packets,
+and arbitrary bytes."""
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import struct
-import sys
 from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +25,6 @@ from wardwatch.capture.decode import (
     NO_TRANSPORT,
     PacketBatch,
     decode,
-    packet_walk,
 )
 from wardwatch.capture.gather import Gatherer
 from wardwatch.capture.linklayer import ETH_IPV6, decode_link
@@ -192,7 +188,7 @@ def test_generated_packets_decode_to_what_was_built(link: int, v6: bool, is_tcp:
 
 
 class _StrictBytes:
-    """A byte array that fails on any read outside it (numba checks nothing; plain Python can)."""
+    """A byte array that fails on any read outside it (C checks nothing for us; plain Python can)."""
 
     def __init__(self, raw: np.ndarray[Any, np.dtype[np.uint8]]) -> None:
         self.raw = raw
@@ -205,13 +201,8 @@ class _StrictBytes:
 
 @pytest.fixture(scope="module")
 def python_walk() -> Any:
-    """``packet_walk`` of decode.py run as plain Python: the same source loaded as with NUMBA_DISABLE_JIT=1."""
-    spec = importlib.util.spec_from_file_location("_decode_as_python", decode_module.__file__)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    with mock.patch.object(numba.config, "DISABLE_JIT", True), mock.patch.dict(sys.modules, {spec.name: module}):
-        spec.loader.exec_module(module)
-    return module.packet_walk
+    """``packet_walk`` of decode.py, the Python reference (the C walk is ``decode._packet_walk``)."""
+    return decode_module.packet_walk
 
 
 def _walk(walk: Any, raw: Any, off: I64, cap: I64, link: I64, unset: int) -> tuple[Any, ...]:
@@ -229,9 +220,9 @@ def _walk(walk: Any, raw: Any, off: I64, cap: I64, link: I64, unset: int) -> tup
 def test_arbitrary_bytes_never_raise_nor_read_outside(size: int, python_walk: Any, data: st.DataObject) -> None:
     """Whatever the bytes and record bounds, the walk reads only its buffer and fills every column.
 
-    Run as plain Python over a buffer that fails on any read outside it; compiled, over a view into a
-    larger array whose surrounding bytes differ between two runs, with output arrays that start with
-    different values. All three results must be the same.
+    Run as the Python reference over a buffer that fails on any read outside it; as used (C where
+    built), over a view into a larger array whose surrounding bytes differ between two runs, with output
+    arrays that start with different values. All three results must be the same.
     """
     body = data.draw(st.binary(min_size=size, max_size=size))
     recs = data.draw(st.lists(st.tuples(st.integers(-300, size + 300), st.integers(0, 400),
@@ -245,7 +236,7 @@ def test_arbitrary_bytes_never_raise_nor_read_outside(size: int, python_walk: An
         outer = np.full(size + 2048, fill, dtype=np.uint8)
         outer[1024 : 1024 + size] = np.frombuffer(body, dtype=np.uint8)
         outer.flags.writeable = False
-        results.append(_walk(packet_walk, outer[1024 : 1024 + size], off, cap, link, unset))
+        results.append(_walk(decode_module._packet_walk, outer[1024 : 1024 + size], off, cap, link, unset))
     results.append(_walk(python_walk, _StrictBytes(np.frombuffer(body, dtype=np.uint8)), off, cap, link, 99))
     for other in results[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(results[0], other, strict=True))

@@ -112,7 +112,7 @@ static PyObject *pcapng_epb_walk(PyObject *self, PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     while (pos < stop && n < rows && pos + 12 <= size) {
         uint32_t btype = rd32(b + pos, big), blen = rd32(b + pos + 4, big);
-        if (btype != epb || blen < 32 || blen % 4 != 0 || (Py_ssize_t)blen > max_block ||
+        if (btype != epb || blen < 12 || blen % 4 != 0 || (Py_ssize_t)blen > max_block ||
             pos + (Py_ssize_t)blen > size)
             break;
         o[n++] = pos;

@@ -1,8 +1,9 @@
-"""The capture hot path's sequential loops: compiled when the C extension was built, else the reference.
+"""Which implementation of the capture hot path's loops runs: the C extensions, or their Python references.
 
-``wardwatch.capture._kernels`` (C, built at install time where a compiler is available) and
-:mod:`wardwatch.capture.kernels` (plain Python, the readable reference) define the same functions with
-the same results; tests run both on the same input. Callers import the functions from here.
+Each C extension (built by ``pip install`` where a compiler is available; see ``setup.py``) has a Python
+reference with the same functions and results, and tests run both on the same input. Callers take the
+functions from the module that owns them (``kernels``, ``decode``, ``flowpath``), which asks
+:func:`compiled_module` here. ``WARDWATCH_PURE_PYTHON_KERNELS=1`` forces the references everywhere.
 """
 
 from __future__ import annotations
@@ -10,32 +11,23 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
-from typing import Any
 
 from wardwatch.capture import kernels as reference
 
 
-def _choose() -> ModuleType:
-    if os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"):  # tests and debugging: force the reference
-        return reference
+def compiled_module(name: str) -> ModuleType | None:
+    """The C extension ``name`` (dotted), or ``None`` when it is not built or the references are forced."""
+    if os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"):
+        return None
     try:
-        return importlib.import_module("wardwatch.capture._kernels")
+        return importlib.import_module(name)
     except ImportError:
-        return reference
+        return None
 
 
-IMPLEMENTATION = _choose()
-#: True when the compiled kernels are in use.
-COMPILED = IMPLEMENTATION is not reference
+_walks = compiled_module("wardwatch.capture._kernels")
+#: True when the compiled record walks are in use.
+COMPILED = _walks is not None
 
-if COMPILED:
-    pcap_walk = IMPLEMENTATION.pcap_walk
-    pcapng_epb_walk = IMPLEMENTATION.pcapng_epb_walk
-else:
-    import numpy as np
-
-    def pcap_walk(buf: Any, pos: int, stop: int, limit: int, big: bool, out: Any) -> tuple[int, int, bool]:
-        """The reference walk over a uint8 view of ``buf``."""
-        return reference.pcap_walk(np.frombuffer(buf, dtype=np.uint8), pos, stop, limit, big, out)
-
-    pcapng_epb_walk = reference.pcapng_epb_walk
+pcap_walk = reference.pcap_walk if _walks is None else _walks.pcap_walk
+pcapng_epb_walk = reference.pcapng_epb_walk if _walks is None else _walks.pcapng_epb_walk

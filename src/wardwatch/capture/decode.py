@@ -12,29 +12,25 @@ others are counted) and IPv6 (RFC 8200 §4: hop-by-hop 0, routing 43, fragment 4
 sequence number, data offset and flags; UDP (RFC 768) ports. Payload length follows the IP length
 field, so Ethernet padding is never taken for payload.
 
-The walk is compiled with numba (see :mod:`.kernels`) and checks every read against the buffer. As the
-vectorized decoder it replaced, it reads fixed windows from the start of the link and network headers
-(bytes past the end of the buffer read as zero, bytes past a record's captured length are those of the
-buffer), so the fields of a packet that is not decoded (``reason`` > 0) are deterministic but
-meaningless. All compiled header code lives in this one module on purpose: numba's disk cache is keyed
-on the source file of the compiled function only, so a kernel calling jitted code from another module
-would keep stale machine code after that module changed.
+The walk over a batch is :func:`packet_walk`: the functions below are its Python reference, and
+``capture/_decode.c`` the same code in C, used where the extension was built (:mod:`.compiled` decides;
+tests compare the two on real captures and arbitrary bytes). Both check every read against the buffer.
+As the vectorized decoder they replaced, they read fixed windows from the start of the link and network
+headers (bytes past the end of the buffer read as zero, bytes past a record's captured length are those of
+the buffer), so the fields of a packet that is not decoded (``reason`` > 0) are deterministic but
+meaningless.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
 
-import numba
 import numpy as np
 import numpy.typing as npt
-from numba import types
-from numba.extending import intrinsic
 
+from wardwatch.capture.compiled import compiled_module
 from wardwatch.capture.gather import Gatherer
-from wardwatch.capture.kernels import as_i64, jit
+from wardwatch.capture.kernels import as_i64
 from wardwatch.capture.records import RecordIndex
 
 U8 = npt.NDArray[np.uint8]
@@ -103,7 +99,7 @@ def decode(g: Gatherer, rec: RecordIndex) -> PacketBatch:
     ints = np.empty((len(_COLUMNS), n), dtype=np.int64)
     addr = np.empty((4, n), dtype=np.uint64)
     cut = np.empty(n, dtype=np.bool_)
-    packet_walk(g.raw, as_i64(rec.off), as_i64(rec.caplen), as_i64(rec.link), ints, addr, cut)
+    _packet_walk(g.raw, as_i64(rec.off), as_i64(rec.caplen), as_i64(rec.link), ints, addr, cut)
     col = dict(zip(_COLUMNS, ints, strict=True))
     return PacketBatch(
         ts=rec.ts, wirelen=rec.wirelen, kind=col["kind"], reason=col["reason"], vlan=col["vlan"],
@@ -113,41 +109,16 @@ def decode(g: Gatherer, rec: RecordIndex) -> PacketBatch:
     )
 
 
-# -- byte access ------------------------------------------------------------------------------------
-# Helpers read through the buffer's data pointer (:func:`_data`) with its size: numba reference-counts an
-# array argument on every call (an atomic increment and decrement, which blocks inlining), and for the
-# ~30 byte reads of a packet that cost several times the decoding itself. A pointer is a plain value;
-# every read below checks its bounds (numba checks none).
+# -- byte access (the reference reads through the array; every read checks its bounds) ------------------
 
 
-def _data_pointer(typingctx: Any, arr: Any) -> tuple[Any, Callable[..., Any]]:
-    """numba intrinsic: the data pointer of a contiguous array (valid while the array is alive)."""
-    sig = types.CPointer(arr.dtype)(arr)  # type: ignore[no-untyped-call]
-
-    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        return context.make_array(signature.args[0])(context, builder, args[0]).data
-
-    return sig, codegen
-
-
-def _same(raw: U8) -> U8:
-    """Plain Python (``NUMBA_DISABLE_JIT=1``): the array indexes like the pointer."""
-    return raw
-
-
-_DISABLE_JIT: bool = numba.config.DISABLE_JIT  # type: ignore[attr-defined]
-_data = _same if _DISABLE_JIT else cast(Callable[[U8], U8], intrinsic(_data_pointer))
-
-
-@jit
 def _u8(buf: U8, size: int, at: int) -> int:
     """The byte at ``at`` of ``buf`` (``size`` bytes); 0 outside (a header window running past its end)."""
     if 0 <= at < size:
-        return int(np.int64(buf[at]))  # int64 (numba's int() of a uint8 would be unsigned)
+        return int(buf[at])
     return 0
 
 
-@jit
 def _u8_clamped(buf: U8, size: int, at: int) -> int:
     """The byte at ``at`` clamped into the buffer (past its end: the last byte; empty buffer: 0).
 
@@ -156,41 +127,35 @@ def _u8_clamped(buf: U8, size: int, at: int) -> int:
     """
     if size == 0:
         return 0
-    return int(np.int64(buf[min(max(at, 0), size - 1)]))
+    return int(buf[min(max(at, 0), size - 1)])
 
 
-@jit
 def _be16(buf: U8, size: int, at: int) -> int:
     """Big-endian 16-bit word at ``at`` (bytes outside the buffer read as 0)."""
     return (_u8(buf, size, at) << 8) | _u8(buf, size, at + 1)
 
 
-@jit
 def _be32(buf: U8, size: int, at: int) -> int:
     """Big-endian 32-bit word at ``at`` (bytes outside the buffer read as 0)."""
     return (_be16(buf, size, at) << 16) | _be16(buf, size, at + 2)
 
 
-@jit
 def _le32(buf: U8, size: int, at: int) -> int:
     """Little-endian 32-bit word at ``at`` (bytes outside the buffer read as 0)."""
     return ((_u8(buf, size, at + 3) << 24) | (_u8(buf, size, at + 2) << 16)
             | (_u8(buf, size, at + 1) << 8) | _u8(buf, size, at))
 
 
-@jit
 def _be48(buf: U8, size: int, at: int) -> int:
     """Big-endian 48-bit word (a MAC address) at ``at``."""
     return (_be16(buf, size, at) << 32) | _be32(buf, size, at + 2)
 
 
-@jit
 def _be64(buf: U8, size: int, at: int) -> np.uint64:
     """Big-endian 64-bit word (half an IPv6 address) at ``at``."""
     return (np.uint64(_be32(buf, size, at)) << np.uint64(32)) | np.uint64(_be32(buf, size, at + 4))
 
 
-@jit
 def _is_snap_cdp(buf: U8, size: int, at: int) -> bool:
     """Whether the 8 bytes at ``at`` are the LLC/SNAP header of CDP."""
     return _be32(buf, size, at) == SNAP_CDP[0] and _be32(buf, size, at + 4) == SNAP_CDP[1]
@@ -200,7 +165,6 @@ def _is_snap_cdp(buf: U8, size: int, at: int) -> bool:
 # Each returns (network header offset, ethertype or -1, VLAN id or -1, source MAC or -1, destination MAC
 # or -1, raw type/length field or -1, link type supported).
 
-@jit
 def _ethernet(buf: U8, size: int, off: int, cap: int) -> tuple[int, int, int, int, int, int, bool]:
     """Ethernet II / IEEE 802.3 with up to two VLAN tags."""
     et = _be16(buf, size, off + 12) if cap >= 14 else -1
@@ -222,7 +186,6 @@ def _ethernet(buf: U8, size: int, off: int, cap: int) -> tuple[int, int, int, in
     return off + hdr, et, vlan, _be48(buf, size, off + 6), _be48(buf, size, off), ftype, True
 
 
-@jit
 def _sll(buf: U8, size: int, off: int, cap: int, v2: bool) -> tuple[int, int, int, int, int, int, bool]:
     """Linux cooked capture: v1 = pkttype, hatype, halen, addr[8], protocol (16 bytes);
     v2 = protocol, reserved, ifindex, hatype, pkttype, halen, addr[8] (20 bytes)."""
@@ -238,7 +201,6 @@ def _sll(buf: U8, size: int, off: int, cap: int, v2: bool) -> tuple[int, int, in
     return off + hlen, et, -1, smac, -1, ftype, True
 
 
-@jit
 def _link(buf: U8, size: int, off: int, cap: int, lt: int) -> tuple[int, int, int, int, int, int, bool]:
     """The link header of one record, by link type (see the tuple above)."""
     if lt == 1:
@@ -268,11 +230,10 @@ def _link(buf: U8, size: int, off: int, cap: int, lt: int) -> tuple[int, int, in
     return off, -1, -1, -1, -1, -1, False
 
 
-@jit
 def link_walk(raw: U8, off: I64, caplen: I64, link: I64, out: I64, supported: B) -> None:
     """Link headers of every record: ``out`` rows = network header offset, ethertype, VLAN, source MAC,
     destination MAC, raw type/length field (shape (6, n)); ``supported[i]`` whether the link type is."""
-    buf, size = _data(raw), raw.shape[0]
+    buf, size = raw, raw.shape[0]
     for i in range(off.shape[0]):
         l3, et, vlan, smac, dmac, ftype, ok = _link(buf, size, off[i], caplen[i], link[i])
         out[0, i] = l3
@@ -286,7 +247,6 @@ def link_walk(raw: U8, off: I64, caplen: I64, link: I64, out: I64, supported: B)
 
 # -- network and transport layers ---------------------------------------------------------------------
 
-@jit
 def _ipv6_ext(buf: U8, size: int, l4: int, end: int, proto: int) -> tuple[int, int, bool]:
     """Walk at most 8 IPv6 extension headers (RFC 8200 §4) from ``l4``.
 
@@ -316,7 +276,6 @@ def _ipv6_ext(buf: U8, size: int, l4: int, end: int, proto: int) -> tuple[int, i
     return l4, proto, later
 
 
-@jit
 def _network(
     buf: U8, size: int, l3: int, end: int, etype: int,
 ) -> tuple[int, int, np.uint64, np.uint64, np.uint64, np.uint64, int, int, int, int, int, int, int, bool]:
@@ -374,7 +333,6 @@ def _network(
     return kind, reason, src_hi, src_lo, dst_hi, dst_lo, proto, sport, dport, flags, seq, poff, plen, cut
 
 
-@jit
 def packet_walk(raw: U8, off: I64, caplen: I64, link: I64, out: I64, addr: U64, cut: B) -> None:
     """Decode every record ``off[i] .. off[i] + caplen[i]`` of ``raw`` (link type ``link[i]``).
 
@@ -382,7 +340,7 @@ def packet_walk(raw: U8, off: I64, caplen: I64, link: I64, out: I64, addr: U64, 
     source low, destination high, destination low 64 bits; shape (4, n)) and ``cut``.
     """
     zero = np.uint64(0)
-    buf, size = _data(raw), raw.shape[0]
+    buf, size = raw, raw.shape[0]
     for i in range(off.shape[0]):
         end = off[i] + caplen[i]
         l3, etype, vlan, smac, dmac, ftype, supported = _link(buf, size, off[i], caplen[i], link[i])
@@ -420,3 +378,9 @@ def packet_walk(raw: U8, off: I64, caplen: I64, link: I64, out: I64, addr: U64, 
         addr[2, i] = dst_hi
         addr[3, i] = dst_lo
         cut[i] = short
+
+
+_compiled = compiled_module("wardwatch.capture._decode")
+#: The header walks in use: C where the extension was built, else the Python reference above.
+_packet_walk = packet_walk if _compiled is None else _compiled.packet_walk
+fast_link_walk = link_walk if _compiled is None else _compiled.link_walk

@@ -3,8 +3,8 @@
 Several sections and several interfaces are supported, each interface with its own link type, snap
 length, ``if_tsresol`` (option 9) and ``if_tsoffset`` (option 14). Unknown block types are skipped by
 their length. Runs of consecutive Enhanced Packet Blocks, nearly all of a capture, are indexed by a
-compiled loop (:func:`.kernels.pcapng_epb_walk`); every other block is handled here in Python. Enhanced
-Packet Block fields are gathered vectorially per section.
+compiled loop (:func:`.kernels.pcapng_epb_walk`, in C where built); every other block is handled here in
+Python. Enhanced Packet Block fields are gathered vectorially per section.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from wardwatch.capture.compiled import pcapng_epb_walk
 from wardwatch.capture.gather import Gatherer
-from wardwatch.capture.kernels import as_bytes_array, pcapng_epb_walk
 from wardwatch.capture.records import MAX_RECORD, PCAPNG_SHB, ReaderStats, RecordIndex
 
 BT_IDB = 0x00000001
@@ -59,7 +59,7 @@ class PcapngReader:
     def batches(self, chunk_bytes: int) -> Iterator[RecordIndex]:
         """Walk blocks; yield the packets of about ``chunk_bytes`` of file at a time."""
         buf, size = self.buf, self.size
-        raw = as_bytes_array(buf)[:size]
+        raw = np.frombuffer(buf, dtype=np.uint8, count=size)
         out = np.empty(min(chunk_bytes // 32 + 1, MAX_RUN), dtype=np.int64)
         while self.position < size:
             stop = min(size, self.position + chunk_bytes)
@@ -102,6 +102,10 @@ class PcapngReader:
                     pos = size
                     break
                 if btype == BT_IDB:
+                    # Packets before this block name only the interfaces described before it (pcapng §4.2):
+                    # judge them now, not after the new interface is known.
+                    parts.append(self._flush(epbs, extra))
+                    epbs, extra = [], []
                     self._idb(pos, blen)
                 elif btype in (BT_SPB, BT_PB):
                     rec = self._simple(pos, blen, btype)
