@@ -53,6 +53,14 @@ def _wants(wants: Wants, payload: bytes) -> bool:
 _Replay = tuple[Plan, str | None, tuple[int, ...], list[Observation], float]
 
 
+def _unasked(payload: bytes, ts: float, truncated: bool) -> list[Observation]:
+    """Placeholder for a direction's lane that has not been asked for yet (never called)."""
+    raise AssertionError("the lane was not asked for")
+
+
+_UNASKED: Lane = _unasked
+
+
 class _Direction:
     """The sink's state for one direction of one UDP flow: its context, label, pre-filter and memo."""
 
@@ -63,7 +71,7 @@ class _Direction:
         self.key = flow_key(base)
         self.plan: Plan | None = None  # the plan ``wants`` and ``lane`` belong to
         self.wants: Wants | None = None
-        self.lane: Lane | None = None
+        self.lane: Lane | None = None  # or _UNASKED until the plan's lane is first needed
         self.memo: dict[tuple[int, bool], _Replay] = {}
 
 
@@ -154,6 +162,8 @@ class DissectingSink:
                     apps.setdefault(way.key, plan.dissectors[0].name)
                 continue
             lane = way.lane
+            if lane is _UNASKED:  # asked for on first use: most answer directions never need one
+                lane = way.lane = reg.lane(plan, way.base)
             if lane is not None:  # a lane is cheaper than the memo: no context, no result kept
                 app, found, _refused = reg.run_lane(plan, lane, payload, ts, cut)
                 if app is not None:
@@ -198,7 +208,7 @@ class DissectingSink:
         if plan is not way.plan:
             way.plan = plan
             way.wants = wants = reg.prefilter(plan, way.base)
-            way.lane = reg.lane(plan, way.base)
+            way.lane = _UNASKED
             # A settled plan's byte-test pre-filter can run in the flow table, vectorially.
             test = wants if plan.settled and isinstance(wants, ByteTest) else None
             slot.skip_when(d, None if test is None else (test.offset, test.mask))
