@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import require_shared
 
+from wardwatch.capture.compiled import missing_extensions
+
 WARDWATCH = [sys.executable, "-m", "wardwatch.cli"]
 
 
@@ -109,3 +111,24 @@ def test_inventory_import_reports_unknown_columns(sqlite_url: str, tmp_path: Pat
     assert device["asset_tag"] == "A-1001"
     assert device["department"] == "ICU"
     assert device["attributes"]["model"]["source"] == "import"
+
+
+def test_portable_path_gives_the_same_inventory_and_says_it_ran(sqlite_url: str, tmp_path: Path) -> None:
+    """The Python references of the C hot path (forced) make the same devices, with a note that they ran."""
+    capture = require_shared("iot-sentinel", "Aria", "Setup-A-1-STA.pcap")
+    fast = run(sqlite_url, "analyze", "--quiet", str(capture))
+    assert fast.returncode == 0, fast.stderr
+    assert ("portable Python path ran" in fast.stdout) == bool(missing_extensions())
+    portable_db = f"sqlite:///{tmp_path / 'portable.db'}"
+    env = {**os.environ, "WARDWATCH_DATABASE_URL": portable_db, "COLUMNS": "200",
+           "WARDWATCH_PURE_PYTHON_KERNELS": "1"}
+    slow = subprocess.run([*WARDWATCH, "analyze", "--quiet", str(capture)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert slow.returncode == 0, slow.stderr
+    assert "portable Python path ran" in slow.stdout
+
+    def comparable(db: str) -> list[dict[str, object]]:
+        return sorted(({k: v for k, v in d.items() if k != "id"} for d in devices_json(db)),
+                      key=lambda d: (d["mac"] or "", d["ips"]))
+
+    assert comparable(sqlite_url) == comparable(portable_db)

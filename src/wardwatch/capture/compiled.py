@@ -31,3 +31,10 @@ COMPILED = _walks is not None
 
 pcap_walk = reference.pcap_walk if _walks is None else _walks.pcap_walk
 pcapng_epb_walk = reference.pcapng_epb_walk if _walks is None else _walks.pcapng_epb_walk
+
+
+def missing_extensions() -> list[str]:
+    """The hot-path C extensions not in use (not built, or the references forced): the portable path runs."""
+    names = ("wardwatch.capture._kernels", "wardwatch.capture._decode", "wardwatch.capture._flowkernel",
+             "wardwatch.dissect._wire._dnsfast", "wardwatch._fastobj")
+    return [name for name in names if compiled_module(name) is None]

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 from rich.table import Table
 from rich.text import Text
 
+from wardwatch.capture.compiled import missing_extensions
 from wardwatch.cli.common import (
     EXIT_SKIPPED,
     DbOption,
@@ -81,5 +82,10 @@ def analyze(
     )
     if report.dissected:
         console.print(Text("dissected: " + ", ".join(f"{k} {v}" for k, v in sorted(report.dissected.items()))))
+    missing = missing_extensions()
+    if missing:
+        console.print(Text(f"note: the portable Python path ran for {len(missing)} hot-path loops (C extensions "
+                           "not built: install a C compiler and the Python headers, then reinstall wardwatch, "
+                           "for full speed; results are the same)"))
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
