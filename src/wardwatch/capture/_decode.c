@@ -245,23 +245,33 @@ static Net network(const Buf *r, int64_t l3, int64_t end, int64_t etype)
     return n;
 }
 
-/* A buffer argument of the expected element type ('q'/'l' int64, 'Q'/'L' uint64, '?' bool), C-contiguous. */
-static int get_array(PyObject *obj, Py_buffer *v, int writable, char kind, Py_ssize_t items)
+/* One buffer argument: the raw bytes ('r'), or an array of int64 ('i'), uint64 ('u') or bool ('b') elements
+ * holding at least `items` of them, C-contiguous, writable where asked. */
+typedef struct {
+    PyObject *obj;
+    char kind;
+    int writable;
+    Py_ssize_t items;
+} Arg;
+
+static int get_one(const Arg *a, Py_buffer *v)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, v, flags) < 0)
+    if (a->kind == 'r')
+        return PyObject_GetBuffer(a->obj, v, PyBUF_SIMPLE);
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (a->writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(a->obj, v, flags) < 0)
         return -1;
     const char *f = v->format ? v->format : "B";
     if (*f == '<' || *f == '=' || *f == '@')
         f++;
     int ok;
-    if (kind == 'i')
+    if (a->kind == 'i')
         ok = v->itemsize == 8 && (*f == 'q' || *f == 'l');
-    else if (kind == 'u')
+    else if (a->kind == 'u')
         ok = v->itemsize == 8 && (*f == 'Q' || *f == 'L');
     else
         ok = v->itemsize == 1 && *f == '?';
-    if (!ok || v->len / v->itemsize < items) {
+    if (!ok || v->len / v->itemsize < a->items) {
         PyBuffer_Release(v);
         PyErr_SetString(PyExc_TypeError, "decode: an array of the wrong type or size");
         return -1;
@@ -269,161 +279,115 @@ static int get_array(PyObject *obj, Py_buffer *v, int writable, char kind, Py_ss
     return 0;
 }
 
-/* packet_walk(raw, off, caplen, link, out, addr, cut): see decode.packet_walk. */
+/* All the arguments' buffers, or none (an exception set). */
+static int get_all(const Arg *args, Py_buffer *views, int count)
+{
+    for (int i = 0; i < count; i++) {
+        if (get_one(&args[i], &views[i]) < 0) {
+            while (--i >= 0)
+                PyBuffer_Release(&views[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void release_all(Py_buffer *views, int count)
+{
+    for (int i = 0; i < count; i++)
+        PyBuffer_Release(&views[i]);
+}
+
+/* packet_walk(raw, off, caplen, link, out, addr, cut): see decode.packet_walk (out: 12 rows, addr: 4). */
 static PyObject *packet_walk(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *o_raw, *o_off, *o_cap, *o_link, *o_out, *o_addr, *o_cut;
-    if (!PyArg_ParseTuple(args, "OOOOOOO", &o_raw, &o_off, &o_cap, &o_link, &o_out, &o_addr, &o_cut))
+    PyObject *o[7];
+    if (!PyArg_ParseTuple(args, "OOOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6]))
         return NULL;
-    Py_buffer raw, off, cap, link, out, addr, cut;
-    if (PyObject_GetBuffer(o_raw, &raw, PyBUF_SIMPLE) < 0)
+    Py_ssize_t n = PyObject_Length(o[1]);
+    if (n < 0)
         return NULL;
-    if (get_array(o_off, &off, 0, 'i', 0) < 0)
-        goto e0;
-    Py_ssize_t n = off.len / 8;
-    if (get_array(o_cap, &cap, 0, 'i', n) < 0)
-        goto e1;
-    if (get_array(o_link, &link, 0, 'i', n) < 0)
-        goto e2;
-    if (get_array(o_out, &out, 1, 'i', 12 * n) < 0)
-        goto e3;
-    if (get_array(o_addr, &addr, 1, 'u', 4 * n) < 0)
-        goto e4;
-    if (get_array(o_cut, &cut, 1, 'b', n) < 0)
-        goto e5;
-    {
-        Buf r = {(const uint8_t *)raw.buf, raw.len};
-        const int64_t *po = off.buf, *pc = cap.buf, *pl = link.buf;
-        int64_t *col = out.buf;
-        uint64_t *ad = addr.buf;
-        char *cu = cut.buf;
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t i = 0; i < n; i++) {
-            int64_t end = po[i] + pc[i];
-            Link k = link_header(&r, po[i], pc[i], pl[i]);
-            int64_t kind = 0, reason = 0, proto = 0, sport = 0, dport = 0, flags = 0, seq = 0;
-            int64_t poff = k.l3, plen = end - k.l3 > 0 ? end - k.l3 : 0;
-            uint64_t sh = 0, sl = 0, dh = 0, dl = 0;
-            int short_ = 0;
-            if (!k.supported) {
-                reason = 1;
-            } else if (k.l3 > end) {
-                reason = 2;
-            } else if (k.etype != ETH_IPV4 && k.etype != ETH_IPV6) {
-                /* Non-IP frames: L2 flows keyed by source MAC, the ethertype as destination port, the raw
-                 * type/length field as source port. */
-                if (k.etype >= 0 && k.smac >= 0) {
-                    kind = KIND_L2;
-                    sport = k.ftype;
-                    dport = k.etype;
-                } else {
-                    kind = KIND_NONIP;
-                }
+    Arg spec[7] = {{o[0], 'r', 0, 0}, {o[1], 'i', 0, n}, {o[2], 'i', 0, n}, {o[3], 'i', 0, n},
+                   {o[4], 'i', 1, 12 * n}, {o[5], 'u', 1, 4 * n}, {o[6], 'b', 1, n}};
+    Py_buffer v[7];
+    if (get_all(spec, v, 7) < 0)
+        return NULL;
+    Buf r = {(const uint8_t *)v[0].buf, v[0].len};
+    const int64_t *po = v[1].buf, *pc = v[2].buf, *pl = v[3].buf;
+    int64_t *col = v[4].buf;
+    uint64_t *ad = v[5].buf;
+    char *cu = v[6].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t end = po[i] + pc[i];
+        Link k = link_header(&r, po[i], pc[i], pl[i]);
+        int64_t kind = 0, reason = 0, proto = 0, sport = 0, dport = 0, flags = 0, seq = 0;
+        int64_t poff = k.l3, plen = end - k.l3 > 0 ? end - k.l3 : 0;
+        uint64_t sh = 0, sl = 0, dh = 0, dl = 0;
+        int short_ = 0;
+        if (!k.supported) {
+            reason = 1;
+        } else if (k.l3 > end) {
+            reason = 2;
+        } else if (k.etype != ETH_IPV4 && k.etype != ETH_IPV6) {
+            /* Non-IP frames: L2 flows keyed by source MAC, the ethertype as destination port, the raw
+             * type/length field as source port. */
+            if (k.etype >= 0 && k.smac >= 0) {
+                kind = KIND_L2;
+                sport = k.ftype;
+                dport = k.etype;
             } else {
-                Net t = network(&r, k.l3, end, k.etype);
-                kind = t.kind, reason = t.reason, proto = t.proto, sport = t.sport, dport = t.dport;
-                flags = t.flags, seq = t.seq, poff = t.poff, plen = t.plen;
-                sh = t.src_hi, sl = t.src_lo, dh = t.dst_hi, dl = t.dst_lo, short_ = t.cut;
+                kind = KIND_NONIP;
             }
-            col[0 * n + i] = kind;
-            col[1 * n + i] = reason;
-            col[2 * n + i] = k.vlan;
-            col[3 * n + i] = k.smac;
-            col[4 * n + i] = k.dmac;
-            col[5 * n + i] = proto;
-            col[6 * n + i] = sport;
-            col[7 * n + i] = dport;
-            col[8 * n + i] = flags;
-            col[9 * n + i] = seq;
-            col[10 * n + i] = poff;
-            col[11 * n + i] = plen;
-            ad[0 * n + i] = sh;
-            ad[1 * n + i] = sl;
-            ad[2 * n + i] = dh;
-            ad[3 * n + i] = dl;
-            cu[i] = (char)short_;
+        } else {
+            Net t = network(&r, k.l3, end, k.etype);
+            kind = t.kind, reason = t.reason, proto = t.proto, sport = t.sport, dport = t.dport;
+            flags = t.flags, seq = t.seq, poff = t.poff, plen = t.plen;
+            sh = t.src_hi, sl = t.src_lo, dh = t.dst_hi, dl = t.dst_lo, short_ = t.cut;
         }
-        Py_END_ALLOW_THREADS
+        int64_t row[12] = {kind, reason, k.vlan, k.smac, k.dmac, proto, sport, dport, flags, seq, poff, plen};
+        for (int c = 0; c < 12; c++)
+            col[c * n + i] = row[c];
+        ad[0 * n + i] = sh;
+        ad[1 * n + i] = sl;
+        ad[2 * n + i] = dh;
+        ad[3 * n + i] = dl;
+        cu[i] = (char)short_;
     }
-    PyBuffer_Release(&cut);
-    PyBuffer_Release(&addr);
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&link);
-    PyBuffer_Release(&cap);
-    PyBuffer_Release(&off);
-    PyBuffer_Release(&raw);
+    Py_END_ALLOW_THREADS
+    release_all(v, 7);
     Py_RETURN_NONE;
-e5:
-    PyBuffer_Release(&addr);
-e4:
-    PyBuffer_Release(&out);
-e3:
-    PyBuffer_Release(&link);
-e2:
-    PyBuffer_Release(&cap);
-e1:
-    PyBuffer_Release(&off);
-e0:
-    PyBuffer_Release(&raw);
-    return NULL;
 }
 
 /* link_walk(raw, off, caplen, link, out, supported): see decode.link_walk (out: 6 rows). */
 static PyObject *link_walk(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *o_raw, *o_off, *o_cap, *o_link, *o_out, *o_sup;
-    if (!PyArg_ParseTuple(args, "OOOOOO", &o_raw, &o_off, &o_cap, &o_link, &o_out, &o_sup))
+    PyObject *o[6];
+    if (!PyArg_ParseTuple(args, "OOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5]))
         return NULL;
-    Py_buffer raw, off, cap, link, out, sup;
-    if (PyObject_GetBuffer(o_raw, &raw, PyBUF_SIMPLE) < 0)
+    Py_ssize_t n = PyObject_Length(o[1]);
+    if (n < 0)
         return NULL;
-    if (get_array(o_off, &off, 0, 'i', 0) < 0)
-        goto e0;
-    Py_ssize_t n = off.len / 8;
-    if (get_array(o_cap, &cap, 0, 'i', n) < 0)
-        goto e1;
-    if (get_array(o_link, &link, 0, 'i', n) < 0)
-        goto e2;
-    if (get_array(o_out, &out, 1, 'i', 6 * n) < 0)
-        goto e3;
-    if (get_array(o_sup, &sup, 1, 'b', n) < 0)
-        goto e4;
-    {
-        Buf r = {(const uint8_t *)raw.buf, raw.len};
-        const int64_t *po = off.buf, *pc = cap.buf, *pl = link.buf;
-        int64_t *col = out.buf;
-        char *su = sup.buf;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Link k = link_header(&r, po[i], pc[i], pl[i]);
-            col[0 * n + i] = k.l3;
-            col[1 * n + i] = k.etype;
-            col[2 * n + i] = k.vlan;
-            col[3 * n + i] = k.smac;
-            col[4 * n + i] = k.dmac;
-            col[5 * n + i] = k.ftype;
-            su[i] = (char)k.supported;
-        }
+    Arg spec[6] = {{o[0], 'r', 0, 0}, {o[1], 'i', 0, n}, {o[2], 'i', 0, n}, {o[3], 'i', 0, n},
+                   {o[4], 'i', 1, 6 * n}, {o[5], 'b', 1, n}};
+    Py_buffer v[6];
+    if (get_all(spec, v, 6) < 0)
+        return NULL;
+    Buf r = {(const uint8_t *)v[0].buf, v[0].len};
+    const int64_t *po = v[1].buf, *pc = v[2].buf, *pl = v[3].buf;
+    int64_t *col = v[4].buf;
+    char *su = v[5].buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Link k = link_header(&r, po[i], pc[i], pl[i]);
+        int64_t row[6] = {k.l3, k.etype, k.vlan, k.smac, k.dmac, k.ftype};
+        for (int c = 0; c < 6; c++)
+            col[c * n + i] = row[c];
+        su[i] = (char)k.supported;
     }
-    PyBuffer_Release(&sup);
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&link);
-    PyBuffer_Release(&cap);
-    PyBuffer_Release(&off);
-    PyBuffer_Release(&raw);
+    release_all(v, 6);
     Py_RETURN_NONE;
-e4:
-    PyBuffer_Release(&out);
-e3:
-    PyBuffer_Release(&link);
-e2:
-    PyBuffer_Release(&cap);
-e1:
-    PyBuffer_Release(&off);
-e0:
-    PyBuffer_Release(&raw);
-    return NULL;
 }
 
 static PyMethodDef methods[] = {
