@@ -30,8 +30,7 @@ from wardwatch.dissect._wire import dnsmsg
 from wardwatch.dissect._wire.dnsmsg import Message, Record, name_text
 from wardwatch.dissect._wire.observe import observe
 from wardwatch.dissect._wire.text import safe_text
-from wardwatch.dissect.interface import FlowContext, InputShape
-from wardwatch.dissect.registry import ByteTest
+from wardwatch.dissect.interface import ByteTest, FlowContext, InputShape
 from wardwatch.domain.observation import Observation
 from wardwatch.errors import ParseError
 

@@ -83,6 +83,22 @@ class FlowContext:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ByteTest:
+    """A pre-filter of one shape: nothing to find when the byte at ``offset`` has a bit of ``mask`` set.
+
+    A dissector's ``prefilter`` may return one instead of a function; being data, it can also be
+    applied by the capture engine to a whole batch of datagrams at once.
+    """
+
+    offset: int
+    mask: int
+
+    def __call__(self, data: bytes) -> bool:
+        """True when ``data`` is worth dissecting."""
+        return len(data) <= self.offset or not data[self.offset] & self.mask
+
+
 @runtime_checkable
 class Dissector(Protocol):
     """What every dissector module exposes as its ``DISSECTOR`` object."""

@@ -13,7 +13,9 @@ dissector may have ``prefilter(ctx) -> Callable[[bytes], bool] | None``. Asked o
 (``ctx`` at any time), it returns ``None`` (every payload is worth dissecting) or a cheap predicate over
 the payload bytes that is false only when ``dissect(ctx, payload, b"")`` would yield nothing and raise
 nothing, whatever ``ctx.ts`` and ``ctx.truncated`` are. The caller then skips such payloads without
-building a context for them and counts them as parsed (:meth:`Registry.count_quiet`).
+building a context for them and counts them as parsed (:meth:`Registry.count_quiet`). A predicate that
+is a :class:`~wardwatch.dissect.interface.ByteTest` (data, not code) may also be applied by the capture
+engine to whole batches (see ``capture/sink.py``, skip rules).
 
 A second optional extension, for datagram dissectors that see floods of small messages (DNS queries):
 ``datagram_lane(ctx) -> Callable[[bytes, float, bool], list[Observation]] | None``. Asked once per flow
@@ -79,20 +81,6 @@ class _PortChoice:
 Wants = Callable[[bytes], bool]
 
 
-@dataclass(frozen=True, slots=True)
-class ByteTest:
-    """A pre-filter of one shape: nothing to find when the byte at ``offset`` has a bit of ``mask`` set.
-
-    A dissector's ``prefilter`` may return one instead of a function; being data, it can also be
-    applied by the capture engine to a whole batch of datagrams at once.
-    """
-
-    offset: int
-    mask: int
-
-    def __call__(self, data: bytes) -> bool:
-        """True when ``data`` is worth dissecting."""
-        return len(data) <= self.offset or not data[self.offset] & self.mask
 #: A dissector's ``datagram_lane``: (payload, ts, truncated) -> the Observations ``dissect`` would yield.
 Lane = Callable[[bytes, float, bool], list[Observation]]
 

@@ -21,8 +21,8 @@ import logging
 from dataclasses import replace
 
 from wardwatch.capture.sink import DatagramBatch, FlowSlot
-from wardwatch.dissect.interface import FlowContext, InputShape
-from wardwatch.dissect.registry import ByteTest, Lane, Plan, Registry, Wants
+from wardwatch.dissect.interface import ByteTest, FlowContext, InputShape
+from wardwatch.dissect.registry import Lane, Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
 
 log = logging.getLogger(__name__)
