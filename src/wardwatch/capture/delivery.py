@@ -234,21 +234,28 @@ def _withheld(dv: Delivery, buf: Any, fids: I64, dirs: I64, poff: I64, plen: I64
     key = fids * 2 + dirs
     keys, first = np.unique(key[udp], return_index=True)
     at_first = np.flatnonzero(udp)[first]
-    offset = np.full(keys.shape[0], -1, dtype=np.int64)
-    mask = np.zeros(keys.shape[0], dtype=np.int64)
-    found = False
-    for j in np.argsort(at_first, kind="stable").tolist():  # new directions in capture order
-        f, d = divmod(int(keys[j]), 2)
-        slot = slots[f]
+    order = np.argsort(at_first, kind="stable")  # the directions in capture order of their first datagram
+    start, length = poff[at_first[order]].tolist(), plen[at_first[order]].tolist()
+    ruled: list[int] = []  # positions (in ``keys``) of directions with a rule, and the rule
+    rules: list[tuple[int, int]] = []
+    for j, k, at, n in zip(order.tolist(), keys[order].tolist(), start, length, strict=True):
+        slot = slots[k >> 1]
+        d = k & 1
         if not slot.asked & (1 << d):
             slot.asked |= 1 << d
-            i = int(at_first[j])
-            start = int(poff[i])
-            prepare(slot, d, bytes(buf[start : start + int(plen[i])]))
-        rule = None if slot.skips is None else slot.skips[d]
-        if rule is not None:
-            offset[j], mask[j] = rule
-            found = True
+            prepare(slot, d, bytes(buf[at : at + n]))
+        skips = slot.skips
+        if skips is not None:
+            rule = skips[d]
+            if rule is not None:
+                ruled.append(j)
+                rules.append(rule)
+    found = bool(ruled)
+    offset = np.full(keys.shape[0], -1, dtype=np.int64)
+    mask = np.zeros(keys.shape[0], dtype=np.int64)
+    if found:
+        offset[ruled] = [r[0] for r in rules]
+        mask[ruled] = [r[1] for r in rules]
     if not found:
         return None
     pos = np.searchsorted(keys, key)
