@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.capture.builders import MAC_A, MAC_B, eth, ip4, pcap, udp
 from tests.conftest import require_shared
 from tests.dissect.test_dns import GOLDEN_COMPRESSED
@@ -156,3 +158,32 @@ def test_answers_withheld_by_the_flow_table_are_counted_as_if_dissected(tmp_path
     assert spied.registry.stats.parsed == {"dns": 79} and spied.registry.stats.errors == {"dns": 1}  # the odd one
     assert {(o.ip, o.value) for o in spied.observations} == {
         (f"10.0.0.{1 + i % 2}", chr(ord("a") + i % 26) + "ww.example.com") for i in range(40)}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(datagrams=st.lists(st.tuples(st.integers(0, 3), st.sampled_from([53, 5353, 9999]), st.booleans(),
+                                    st.integers(0, 0xFF), st.binary(max_size=24)), min_size=1, max_size=40),
+       chunk=st.sampled_from([300, 1200, 1 << 20]))
+def test_withholding_never_changes_facts_counts_or_labels(tmp_path: Path, datagrams: list[tuple[int, int, bool, int,
+                                                                                              bytes]],
+                                                          chunk: int) -> None:
+    """Random DNS-like traffic (queries, answers, mangled flags, other ports) over small batches: the sink
+    with skip rules and ``prepare`` gives exactly what one call per datagram gives."""
+    query = bytes.fromhex("12340100000100000000000003777777076578616d706c6503636f6d0000010001")
+    frames: list[tuple[float, bytes]] = []
+    for i, (client, port, answer, flags, tail) in enumerate(datagrams):
+        body = bytearray(query + tail)
+        body[2] = flags  # QR and opcode bits at random: answers, queries, odd messages
+        src, dst = f"10.0.0.{1 + client}", "10.0.0.53"
+        sport, dport = 40000 + client, port
+        if answer:
+            src, dst, sport, dport = dst, src, dport, sport
+        frames.append((100.0 + i, eth(ip4(src, dst, udp(sport, dport, bytes(body)), 17))))
+    path = tmp_path / "random.pcap"
+    path.write_bytes(pcap(frames))
+    config = CaptureConfig(chunk_bytes=chunk)
+    batched = DissectingSink(Registry.from_entry_points(["dns"]))
+    process_capture(path, batched, config=config)
+    single = DissectingSink(Registry.from_entry_points(["dns"]))
+    process_capture(path, OneByOne(single), config=config)
+    assert outcome(batched) == outcome(single)
