@@ -71,6 +71,14 @@ def test_learn_entries_window_and_classes() -> None:
     assert any(e.peer == "ip:8.8.8.8" for e in learn(FLOWS, DIRECTORY, window_days=60).of("ct", "out"))
 
 
+def test_refused_attempts_are_not_learned() -> None:
+    scan = dataclasses.replace(flow("10.0.1.10", "10.0.3.30", 6, 23), packets_rev=1, bytes_rev=60, refused=True)
+    baseline = learn([*FLOWS, scan], DIRECTORY, window_days=14)
+    assert ("ct", "mon", 6, 23) not in {(e.subject, e.peer, e.proto, e.port) for e in baseline.entries.values()}
+    assert ("ct", "mon", 6, 23) in {(e.subject, e.peer, e.proto, e.port) for e in learn(
+        [*FLOWS, dataclasses.replace(scan, refused=False)], DIRECTORY, window_days=14).entries.values()}
+
+
 def test_hours_mask() -> None:
     assert hours_mask(T0, T0 + 60) == 1 << 9
     assert hours_mask(T0 + 3000, T0 + 4000) == (1 << 9) | (1 << 10)

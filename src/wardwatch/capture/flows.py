@@ -211,14 +211,27 @@ class FlowTable:
         after = cf_end - cf[np.maximum(lastsyn, 0)]
         fc.since_syn[seg_fid] = np.where(lastsyn >= 0, after, np.where(cont, fc.since_syn[seg_fid], 0) + nfin)
         interest, rel = self._interest(pb, src, seg, sfirst, fid, d, tcp, proto_s, flags)
+        self._note_answers(pb, src, fid, d)
         self.delivery.deliver(pb, buf, src, fid, d, interest, rel, ts)
         return self._close(seg_fid, np.asarray(superseded, dtype=np.int64))
 
     def _accounted(self, pb: PacketBatch, buf: Any, acc: Accounted) -> list[FlowRecord]:
         """Deliver and close after the compiled pass (which already updated the columns and the index)."""
         self.stats.flows += acc.created
+        self._note_answers(pb, acc.src, acc.fid, acc.d)
         self.delivery.deliver(pb, buf, acc.src, acc.fid, acc.d, acc.interest, acc.rel, pb.ts)
         return self._close(acc.segments, acc.superseded)
+
+    def _note_answers(self, pb: PacketBatch, src: I64, fid: I64, d: I64) -> None:
+        """Mark flows whose responder sent a packet other than a TCP reset (both paths share this step).
+
+        A closed TCP port answers a SYN with RST and nothing else (RFC 9293 §3.10.7.1); such a flow's record
+        says ``refused``, and its responder is not taken to offer a service on that port.
+        """
+        reset = (pb.proto[src] == PROTO_TCP) & (pb.kind[src] != KIND_L2) & ((pb.flags[src] & 0x04) != 0)
+        answers = fid[(d == 1) & ~reset]
+        if answers.shape[0]:
+            self.fc.answered[answers] = True
 
     def _close(self, seg_fid: I64, superseded: I64) -> list[FlowRecord]:
         """Emit the streams of the batch's flows that FINs from both sides or a RST ended (in segment

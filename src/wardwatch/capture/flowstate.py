@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from wardwatch.capture.sink import Endpoints
-from wardwatch.domain.flow import PROTO_L2, FlowRecord
+from wardwatch.domain.flow import PROTO_L2, PROTO_TCP, FlowRecord
 from wardwatch.fastobj import build, slot_descriptors
 
 V4_PREFIX = 0x0000FFFF
@@ -43,6 +43,7 @@ COLUMNS: dict[str, tuple[Any, bool, Any]] = {
     "since_syn": (np.int64, False, 0),
     "active": (np.bool_, False, False),
     "done": (np.bool_, False, False),  # payload collection finished (stream delivered)
+    "answered": (np.bool_, False, False),  # the responder sent a packet other than a TCP reset
     "pk": (np.int64, True, 0),
     "by": (np.int64, True, 0),
     "base": (np.int64, True, 0),
@@ -168,24 +169,27 @@ class Namer:
             eps = self.endpoints(fc, ids)
         pk, by = c["pk"][ids].tolist(), c["by"][ids].tolist()
         first, last = c["first"][ids].tolist(), c["last"][ids].tolist()
+        refused = ((c["proto"][ids] == PROTO_TCP) & ~c["l2"][ids] & (c["pk"][ids][:, 1] > 0)
+                   & ~c["answered"][ids]).tolist()
         if _RECORD_DESCRIPTORS is None:
             return [
                 FlowRecord(
                     src_ip=e[0] or "", dst_ip=e[1] or "", proto=e[6], src_port=e[2], dst_port=e[3],
                     src_mac=e[4], dst_mac=e[5], first_seen=f, last_seen=la, packets_fwd=p[0],
-                    packets_rev=p[1], bytes_fwd=b[0], bytes_rev=b[1], vlan=e[7], sensor=sensor,
+                    packets_rev=p[1], bytes_fwd=b[0], bytes_rev=b[1], vlan=e[7], sensor=sensor, refused=r,
                 )
-                for e, p, b, f, la in zip(eps, pk, by, first, last, strict=True)
+                for e, p, b, f, la, r in zip(eps, pk, by, first, last, refused, strict=True)
             ]
         # The same objects, filled through the slots (a frozen __init__ costs several times as much).
         d = _RECORD_DESCRIPTORS
         return [build(FlowRecord, d, e[0] or "", e[1] or "", e[6], e[2], e[3], e[4], e[5], f, la, p[0], p[1], b[0],
-                      b[1], e[7], None, sensor)
-                for e, p, b, f, la in zip(eps, pk, by, first, last, strict=True)]
+                      b[1], e[7], None, sensor, r)
+                for e, p, b, f, la, r in zip(eps, pk, by, first, last, refused, strict=True)]
 
 
 _RECORD_LAYOUT = ("src_ip", "dst_ip", "proto", "src_port", "dst_port", "src_mac", "dst_mac", "first_seen",
-                  "last_seen", "packets_fwd", "packets_rev", "bytes_fwd", "bytes_rev", "vlan", "app", "sensor")
+                  "last_seen", "packets_fwd", "packets_rev", "bytes_fwd", "bytes_rev", "vlan", "app", "sensor",
+                  "refused")
 
 
 def _record_descriptors() -> tuple[Any, ...] | None:

@@ -42,6 +42,9 @@ class FlowRecord:
     vlan: int | None = None
     app: str | None = None
     sensor: str = "local"
+    #: TCP only: the responder answered with nothing but resets (RFC 9293 §3.10.7.1: a closed port answers
+    #: a SYN with RST): the port was refused, the responder offers no service there.
+    refused: bool = False
 
     @property
     def packets(self) -> int:

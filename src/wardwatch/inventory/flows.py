@@ -32,7 +32,7 @@ def _row(flow: FlowRecord) -> dict[str, Any]:
         "bucket": int(flow.first_seen // BUCKET_SECONDS) * BUCKET_SECONDS,
         "first_seen": flow.first_seen, "last_seen": flow.last_seen, "packets_fwd": flow.packets_fwd,
         "packets_rev": flow.packets_rev, "bytes_fwd": flow.bytes_fwd, "bytes_rev": flow.bytes_rev,
-        "app": flow.app,
+        "app": flow.app, "refused": flow.refused,
     }
 
 
@@ -43,6 +43,7 @@ def _combine(old: dict[str, Any], new: dict[str, Any]) -> None:
     old["first_seen"] = min(old["first_seen"], new["first_seen"])
     old["last_seen"] = max(old["last_seen"], new["last_seen"])
     old["app"] = old["app"] or new["app"]
+    old["refused"] = old["refused"] and new["refused"]  # refused only while no attempt was answered
 
 
 def aggregate(records: Iterable[FlowRecord]) -> list[dict[str, Any]]:
@@ -78,6 +79,7 @@ def write_flows(conn: sa.Connection, records: Iterable[FlowRecord]) -> int:
             "first_seen": sa.case((ex.first_seen < cur.first_seen, ex.first_seen), else_=cur.first_seen),
             "last_seen": sa.case((ex.last_seen > cur.last_seen, ex.last_seen), else_=cur.last_seen),
             "app": sa.func.coalesce(cur.app, ex.app),
+            "refused": sa.and_(cur.refused, ex.refused),
         },
     )
     for batch in chunks(rows, 10_000):
@@ -92,7 +94,7 @@ def flow_from_row(row: Any) -> FlowRecord:
         src_mac=row.src_mac or None, dst_mac=row.dst_mac or None, first_seen=row.first_seen,
         last_seen=row.last_seen, packets_fwd=row.packets_fwd, packets_rev=row.packets_rev,
         bytes_fwd=row.bytes_fwd, bytes_rev=row.bytes_rev, vlan=row.vlan or None, app=row.app,
-        sensor=row.sensor,
+        sensor=row.sensor, refused=bool(row.refused),
     )
 
 

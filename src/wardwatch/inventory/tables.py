@@ -117,6 +117,7 @@ flows = sa.Table(
     sa.Column("bytes_fwd", sa.BigInteger, nullable=False),
     sa.Column("bytes_rev", sa.BigInteger, nullable=False),
     sa.Column("app", sa.String(32), nullable=True),
+    sa.Column("refused", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.UniqueConstraint("sensor", "proto", "src_ip", "src_port", "dst_ip", "dst_port", "vlan", "src_mac",
                         "dst_mac", "bucket", name="uq_flows_tuple_bucket"),
     sa.Index("ix_flows_src_ip", "src_ip"),

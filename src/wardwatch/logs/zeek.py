@@ -203,6 +203,8 @@ def conn_flow(record: Record, sensor: str) -> FlowRecord | None:
         first_seen=ts, last_seen=ts + duration, packets_fwd=num("orig_pkts"), packets_rev=num("resp_pkts"),
         bytes_fwd=num("orig_ip_bytes"), bytes_rev=num("resp_ip_bytes"),
         app=service.split(",")[0].lower() if service else None, sensor=sensor,
+        # Zeek's conn_state REJ: the connection attempt was rejected (the responder answered the SYN with RST).
+        refused=proto == PROTO_TCP and _text(record.get("conn_state")) == "REJ",
     )
 
 

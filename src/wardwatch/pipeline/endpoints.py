@@ -4,7 +4,8 @@ Dissectors see payloads; the flow table sees *who talks*. From FlowRecords we de
 per packet:
 
 * ``net.ip``: the MAC that sent a flow owns its source IP (local traffic), unless that MAC is a router;
-* ``net.service``: a responder that answered on ``tcp/PORT`` or ``udp/PORT`` offers that service;
+* ``net.service``: a responder that answered on ``tcp/PORT`` or ``udp/PORT`` offers that service (a TCP
+  port answered with nothing but resets was refused: no service, RFC 9293 §3.10.7.1);
 * ``net.gateway``: a MAC that sources many IPs is a router or firewall: its IPs are not its own.
 
 Addresses that are not devices (unspecified, broadcast, multicast MACs and IPs) are dropped, and
@@ -92,7 +93,7 @@ def flow_observations(flows: Iterable[FlowRecord], gateways: set[str], sensor: s
         yield from emit(flow.first_seen, flow.src_mac, flow.src_ip, "net.ip", flow.src_ip)
         if flow.packets_rev:
             yield from emit(flow.first_seen, flow.dst_mac, flow.dst_ip, "net.ip", flow.dst_ip)
-            if flow.proto in (PROTO_TCP, PROTO_UDP) and flow.dst_port:
+            if flow.proto in (PROTO_TCP, PROTO_UDP) and flow.dst_port and not flow.refused:
                 proto = "tcp" if flow.proto == PROTO_TCP else "udp"
                 label = f"{proto}/{flow.dst_port}" + (f" {flow.app}" if flow.app else "")
                 yield from emit(flow.first_seen, flow.dst_mac, flow.dst_ip, "net.service", label)

@@ -134,7 +134,10 @@ def _entry(scope: str, subject: str, direction: str, peer: Peer, flow: FlowRecor
 
 
 def flow_entries(flow: FlowRecord, directory: DeviceDirectory) -> Iterator[BaselineEntry]:
-    """The device and class entries one flow contributes."""
+    """The device and class entries one flow contributes (none for a refused TCP attempt: a port that
+    answered only with resets carried no communication to allow, RFC 9293 §3.10.7.1)."""
+    if flow.refused:
+        return
     src = directory.peer(flow.src_ip, flow.src_mac)
     dst = directory.peer(flow.dst_ip, flow.dst_mac)
     for subject, other, direction in ((src, dst, "out"), (dst, src, "in")):
