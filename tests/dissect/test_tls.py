@@ -262,3 +262,28 @@ def test_fuzz_real_server_flights() -> None:
         run_contract(DISSECTOR, CTX, records(CHROME_HELLO), server)
 
     run()
+
+
+def test_certificate_names_lose_control_characters() -> None:
+    """A SAN DNS name with a NUL (the null-prefix trick) or a subject with a control character: the facts
+    keep the name without them (found by the mutation fuzz test on a real server flight)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from wardwatch.dissect._tls.certs import certificate_facts
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "infusion\x01pump")])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(start).not_valid_after(start + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("pump.example\x00.evil")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    facts = dict(certificate_facts(cert.public_bytes(serialization.Encoding.DER)))
+    assert facts["tls.cert_san"] == "pump.example.evil"
+    assert facts["tls.cert_subject"] == "CN=infusionpump"
+    assert not any(ch in value for value in facts.values() for ch in "\x00\x01\r\n")

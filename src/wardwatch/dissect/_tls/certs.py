@@ -9,6 +9,7 @@ import hashlib
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from wardwatch.dissect._wire.text import clean
 from wardwatch.domain.timefmt import utc_text
 
 #: Most SAN DNS names reported per certificate (a CDN certificate can hold hundreds).
@@ -51,4 +52,6 @@ def certificate_facts(der: bytes) -> list[tuple[str, str]]:
         facts += [("tls.cert_san", name) for name in names[:MAX_SAN]]
     except Exception:  # the Rust parser raises several undocumented types on bad DER
         return []
-    return facts
+    # Names in a certificate are whatever its issuer wrote: a DNS name may hold a NUL ("bank.example\0.evil",
+    # the null-prefix trick) or other controls. Facts keep them without control characters.
+    return [(kind, clean(value)) for kind, value in facts]
