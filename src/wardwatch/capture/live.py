@@ -157,6 +157,10 @@ def _wire_lengths(g: Gatherer, rec: RecordIndex) -> Any:
     return np.maximum(rec.caplen, est)
 
 
+#: Longest a graceful stop waits for packets the kernel received but has not handed over yet (seconds).
+FINISH_DEADLINE = 2.0
+
+
 class LiveEngine:
     """A live capture wired to a flow table: call :meth:`step` until told to stop, then :meth:`finish`."""
 
@@ -180,13 +184,27 @@ class LiveEngine:
         buf, rec = got
         return self.table.feed(decode(Gatherer(buf, len(buf)), rec), buf)
 
-    def finish(self) -> list[FlowRecord]:
+    def finish(self, deadline: float = FINISH_DEADLINE) -> list[FlowRecord]:
         """Graceful stop: process what is still in the kernel ring, then end every flow (pending streams go
-        to the sink) and return the remaining records."""
+        to the sink) and return the remaining records.
+
+        The ring hands over a block of packets only when the block is full or its retire timeout passes, so
+        an empty read does not prove the ring empty: reading goes on until every packet the kernel counted
+        as received is processed or counted dropped, or ``deadline`` seconds have passed.
+        """
+        import time
+
         out: list[FlowRecord] = []
-        while (got := self.capture.read(wait=0.05)) is not None:
-            buf, rec = got
-            out += self.table.feed(decode(Gatherer(buf, len(buf)), rec), buf)
+        end = time.monotonic() + deadline
+        while True:
+            got = self.capture.read(wait=0.05)
+            if got is not None:
+                buf, rec = got
+                out += self.table.feed(decode(Gatherer(buf, len(buf)), rec), buf)
+                continue
+            c = self.capture.counters()
+            if c.processed + c.dropped + c.if_dropped >= c.received or time.monotonic() >= end:
+                break
         return out + self.table.flush()
 
 
