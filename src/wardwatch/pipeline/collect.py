@@ -10,9 +10,15 @@ the registry's :class:`~wardwatch.dissect.registry.Plan` (the dissector is chose
 datagram), asks the dissectors' ``wants`` pre-filters before a context is even built (skipped payloads
 are counted once per batch), runs a dissector through its datagram lane where it offers one (no context
 object per datagram, nothing remembered), and otherwise remembers the result of the last payloads it
-dissected: a byte-identical payload later in the same direction (an mDNS
-announcement or SSDP NOTIFY repeated every few seconds) is not dissected again, its facts are only
-marked as seen at the new time. The facts kept are exactly those of dissecting every datagram.
+dissected: a byte-identical payload later in the same direction (an mDNS announcement or SSDP NOTIFY
+repeated every few seconds) is not dissected again, its facts are only marked as seen at the new time.
+
+Through :meth:`DissectingSink.prepare` the flow table shows the sink each new flow direction's first
+datagram before the batch; when the direction's pre-filter is a
+:class:`~wardwatch.dissect.interface.ByteTest` (DNS: "not an answer"), the sink hands it to the flow table
+as a skip rule, and the datagrams it rejects are withheld there, vectorially, and only counted here. The
+facts, counts and labels kept are exactly those of dissecting every datagram (tested against one call per
+datagram on real captures and generated traffic).
 """
 
 from __future__ import annotations
