@@ -11,10 +11,10 @@ callers construct normally: slower, never wrong).
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from wardwatch.native import extension
 
 __all__ = ["COMPILED", "build", "reference_build", "slot_descriptors"]
 
@@ -37,13 +37,7 @@ def reference_build(cls: type, descriptors: tuple[Any, ...], *values: Any) -> An
     return obj
 
 
-def _choose() -> tuple[Callable[..., Any], bool]:
-    if os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"):
-        return reference_build, False
-    try:
-        return importlib.import_module("wardwatch._fastobj").build, True
-    except ImportError:
-        return reference_build, False
-
-
-build, COMPILED = _choose()
+_compiled = extension("wardwatch._fastobj")
+#: True when the C constructor is in use.
+COMPILED = _compiled is not None
+build: Callable[..., Any] = reference_build if _compiled is None else _compiled.build

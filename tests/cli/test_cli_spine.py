@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import require_shared
 
-from wardwatch.capture.compiled import missing_extensions
+from wardwatch.native import missing_extensions
 
 WARDWATCH = [sys.executable, "-m", "wardwatch.cli"]
 

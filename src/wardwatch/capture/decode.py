@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from wardwatch.capture.compiled import compiled_module
 from wardwatch.capture.gather import Gatherer
 from wardwatch.capture.kernels import as_i64
 from wardwatch.capture.records import RecordIndex
+from wardwatch.native import extension
 
 U8 = npt.NDArray[np.uint8]
 I64 = npt.NDArray[np.int64]
@@ -380,7 +380,7 @@ def packet_walk(raw: U8, off: I64, caplen: I64, link: I64, out: I64, addr: U64, 
         cut[i] = short
 
 
-_compiled = compiled_module("wardwatch.capture._decode")
+_compiled = extension("wardwatch.capture._decode")
 #: The header walks in use: C where the extension was built, else the Python reference above.
 _packet_walk = packet_walk if _compiled is None else _compiled.packet_walk
 fast_link_walk = link_walk if _compiled is None else _compiled.link_walk

@@ -3,8 +3,9 @@
 ``wardwatch.capture._flowkernel`` (C, built at install time where a compiler is available) accounts a
 whole batch in one pass in capture order: flow lookup, splits, new flows, counters, FIN/RST, payload
 budgets. The numpy code of :class:`~wardwatch.capture.flows.FlowTable` (``_feed``) is the readable
-reference with identical results; tests run both over the same captures. Which one runs is chosen like
-:mod:`.compiled`: the C pass when the extension is built, unless ``WARDWATCH_PURE_PYTHON_KERNELS`` is set.
+reference with identical results; tests run both over the same captures. Which one runs is chosen by
+:func:`wardwatch.native.extension`: the C pass when the extension is built, unless
+``WARDWATCH_PURE_PYTHON_KERNELS`` is set.
 
 Both indexes are keyed by the 64-bit hash alone, like a dict, and verified against the flow's stored key
 by their users, so a hash collision has the same consequence on both paths.
@@ -12,7 +13,6 @@ by their users, so a hash collision has the same consequence on both paths.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from types import ModuleType
@@ -24,23 +24,14 @@ import numpy.typing as npt
 from wardwatch.capture.config import CaptureConfig
 from wardwatch.capture.decode import PacketBatch
 from wardwatch.capture.flowstate import FlowColumns
+from wardwatch.native import extension
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 
 
-def _load() -> ModuleType | None:
-    if os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"):  # tests and debugging: force the reference
-        return None
-    try:
-        from wardwatch.capture import _flowkernel  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return _flowkernel  # type: ignore[no-any-return]
-
-
 #: The compiled module, or None: flow tables created while it is None run the numpy reference.
-KERNEL: ModuleType | None = _load()
+KERNEL: ModuleType | None = extension("wardwatch.capture._flowkernel")
 
 
 @dataclass

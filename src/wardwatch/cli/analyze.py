@@ -11,7 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn, 
 from rich.table import Table
 from rich.text import Text
 
-from wardwatch.capture.compiled import missing_extensions
 from wardwatch.cli.common import (
     EXIT_SKIPPED,
     DbOption,
@@ -20,6 +19,7 @@ from wardwatch.cli.common import (
     fail,
     open_inventory,
 )
+from wardwatch.native import missing_extensions
 
 
 def analyze(

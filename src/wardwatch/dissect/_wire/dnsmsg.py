@@ -8,8 +8,6 @@ trusted beyond what the bytes hold.
 
 from __future__ import annotations
 
-import importlib
-import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from wardwatch.dissect._wire.reader import Reader
 from wardwatch.dissect._wire.text import clean
 from wardwatch.domain.observation import MAX_VALUE
 from wardwatch.errors import ParseError
+from wardwatch.native import extension
 
 MAX_JUMPS = 32
 MAX_NAME = 255
@@ -180,11 +179,8 @@ def plain_query_name(data: bytes) -> tuple[bytes, ...] | None:
 
 def _compiled_query_text() -> Callable[[bytes], str | None] | None:
     """The C fast path of :func:`plain_query_name` + :func:`name_text`, when it was built."""
-    if os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"):
-        return None
-    try:
-        module = importlib.import_module("wardwatch.dissect._wire._dnsfast")
-    except ImportError:
+    module = extension("wardwatch.dissect._wire._dnsfast")
+    if module is None:
         return None
     found: Callable[[bytes], str | None] = module.plain_query_text
     return found
