@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from results_md import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BASE = os.environ.get("WARDWATCH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -366,13 +367,7 @@ def write_results(n: int, requests: int, levels: list[int],
                       + ", ".join(f"{role} {ms:.0f}" for role, ms in cold) + "."]
         lines.append("")
     lines += [NOTES, ""]
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text()
-    start = text.find("## API latency")
-    if start >= 0:
-        end = text.find("\n## ", start + 5)
-        text = text[:start] + text[end + 1:] if end >= 0 else text[:start]
-    path.write_text(text.rstrip() + "\n\n" + "\n".join(lines))
+    replace_section("\n".join(lines))
 
 
 def main() -> None:

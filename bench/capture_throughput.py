@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from results_md import replace_section
+
 BUILD = Path("/work/shared/bench-capture/build.sh")
 HEADING = "## Capture throughput"
 
@@ -160,11 +162,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if a.results:
-        old = a.results.read_text() if a.results.exists() else "# Benchmark results\n"
-        section = f"{HEADING}\n\nMeasured with `bench/capture_throughput.py` ({time.strftime('%Y-%m-%d')}).\n\n{text}\n"
-        pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-        new = pattern.sub(section + "\n", old) if pattern.search(old) else old.rstrip() + "\n\n" + section
-        a.results.write_text(new)
+        replace_section(f"{HEADING}\n\nMeasured with `bench/capture_throughput.py` ({time.strftime('%Y-%m-%d')}).\n\n"
+                        f"{text}\n", a.results)
 
 
 if __name__ == "__main__":

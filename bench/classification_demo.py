@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
+
+from results_md import replace_section
 
 from wardwatch.demo import generate_hospital
 from wardwatch.demo.run.steps import open_inventory
@@ -69,15 +70,6 @@ def run(devices: int, seed: int, workdir: Path) -> list[str]:
     ]
 
 
-def write_section(lines: list[str], results: Path = ROOT / "bench" / "RESULTS.md") -> None:
-    """Replace (or append) the section in RESULTS.md."""
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    section = "\n".join(lines).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _m: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    results.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run and print (and with ``--write`` record) the scorecard."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -89,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = run(a.devices, a.seed, a.workdir)
     print("\n".join(lines))
     if a.write:
-        write_section(lines)
+        replace_section("\n".join(lines))
         print("updated bench/RESULTS.md", file=sys.stderr)
     return 0
 

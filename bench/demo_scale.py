@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from results_md import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Demo at scale"
@@ -57,15 +58,6 @@ def analyze(capture: Path, db: Path) -> dict[str, Any]:
     return {"seconds": seconds, "packets": report.packets, "devices": report.devices_total,
             "flows": sum(f.flows for f in report.files), "observations": sum(f.observations for f in report.files),
             "inventory_devices": classified}
-
-
-def write_section(lines: list[str], results: Path = ROOT / "bench" / "RESULTS.md") -> None:
-    """Replace (or append) the section in RESULTS.md."""
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    section = "\n".join(lines).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _m: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    results.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(lines))
     if a.write:
-        write_section(lines)
+        replace_section("\n".join(lines))
     return 0
 
 

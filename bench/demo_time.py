@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import httpx
+from results_md import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Demo: time to dashboard"
@@ -93,15 +94,6 @@ def time_dashboard(devices: int) -> float:
             proc.wait(timeout=30)
 
 
-def write_section(lines: list[str], results: Path = ROOT / "bench" / "RESULTS.md") -> None:
-    """Replace (or append) the section in RESULTS.md."""
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    section = "\n".join(lines).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    text = pattern.sub(lambda _m: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    results.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Measure and print (and with ``--write`` record)."""
     p = argparse.ArgumentParser(description=__doc__)
@@ -123,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(lines))
     if a.write:
-        write_section(lines)
+        replace_section("\n".join(lines))
     return 0
 
 
