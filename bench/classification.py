@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from results_md import replace_section
+
 from wardwatch.identify.fingerprint import RuleMatch, RuleSet
 from wardwatch.identify.taxonomy import default_taxonomy
 
@@ -106,12 +108,14 @@ def lab_facts(rel: str) -> dict[str, set[str]]:
 
     ctx = FlowContext(0.0, "bench", 6, None, None, "10.0.0.1", "10.0.0.2", 40000, 5000)
     if rel.endswith(".pcapng"):
-        from tests.dissect.test_poct1a import _streams
+        from tests.support.streams import tcp_streams
 
         from wardwatch.dissect.poct1a import DISSECTOR as POCT
 
-        ctx, client, server = _streams(SHARED / rel)
-        obs = [o for o in POCT.dissect(ctx, client, server) if o.ip == ctx.src_ip]
+        # the analyzer's conversation (a capture may also hold an empty connection)
+        stream = next(s for s in tcp_streams(SHARED / rel) if s.client_bytes)
+        ctx = stream.ctx()
+        obs = [o for o in POCT.dissect(ctx, stream.client_bytes, stream.server_bytes) if o.ip == ctx.src_ip]
     else:
         obs = list(ASTM.dissect(ctx, (SHARED / rel).read_bytes(), b""))
     facts: dict[str, set[str]] = {}
@@ -209,22 +213,9 @@ def run() -> str:
     return "\n".join(head + sections)
 
 
-def write(section: str) -> None:
-    """Replace (or append) the "## Classification accuracy" section of bench/RESULTS.md."""
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text("utf-8") if path.exists() else "# Benchmark results\n"
-    start = text.find("## Classification accuracy")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section.rstrip() + "\n" + (text[end:] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
-    path.write_text(text, "utf-8")
-
-
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     out = run()
     print(out)
     if "--write" in sys.argv:
-        write(out)
+        replace_section(out)
