@@ -33,14 +33,8 @@ PASSWORD = "bench-demo-password"
 
 
 def demo_argv(*args: str) -> list[str]:
-    """``wardwatch demo ARGS`` (through a shim while the group is not registered in the app yet)."""
-    from wardwatch.cli.app import app
-
-    if any(g.name == "demo" for g in app.registered_groups):
-        return [sys.executable, "-m", "wardwatch.cli", "demo", *args]
-    shim = ("from wardwatch.cli.app import app, main; from wardwatch.cli.demo_cmd import demo_app; "
-            "app.add_typer(demo_app, name='demo'); main()")
-    return [sys.executable, "-c", shim, "demo", *args]
+    """``wardwatch demo ARGS``."""
+    return [sys.executable, "-m", "wardwatch.cli", "demo", *args]
 
 
 def _env(tmp: Path) -> dict[str, str]:

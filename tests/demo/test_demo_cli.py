@@ -16,19 +16,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from wardwatch.cli.app import app
 from wardwatch.inventory.repository import Inventory
 
 PASSWORD = "demo-password-for-tests"
 
 
 def _argv(*args: str) -> list[str]:
-    """``wardwatch demo ARGS``; before the integrator registers the group, a shim registers it."""
-    if any(group.name == "demo" for group in app.registered_groups):
-        return [sys.executable, "-m", "wardwatch.cli", "demo", *args]
-    shim = ("from wardwatch.cli.app import app, main; from wardwatch.cli.demo_cmd import demo_app; "
-            "app.add_typer(demo_app, name='demo'); main()")
-    return [sys.executable, "-c", shim, "demo", *args]
+    """``wardwatch demo ARGS``."""
+    return [sys.executable, "-m", "wardwatch.cli", "demo", *args]
 
 
 def _env(tmp: Path) -> dict[str, str]:
