@@ -216,14 +216,6 @@ class Registry:
         stats.parsed[name] = stats.parsed.get(name, 0) + 1
         return name, found, ()
 
-    def count_lanes(self, runs: list[tuple[Plan, bool]]) -> None:
-        """Count lane runs made by a caller (plan, parsed or refused), as :meth:`run_lane` counts them."""
-        parsed, errors = self.stats.parsed, self.stats.errors
-        for plan, ok in runs:
-            name = plan.dissectors[0].name
-            table = parsed if ok else errors
-            table[name] = table.get(name, 0) + 1
-
     def count_quiet(self, plan: Plan, payloads: int = 1) -> None:
         """Count payloads the prefilter skipped as parsed by each dissector of the plan, as :meth:`run`
         would have (such a payload yields nothing and raises nothing)."""

@@ -30,7 +30,6 @@ from wardwatch.capture.sink import DatagramBatch, FlowSlot
 from wardwatch.dissect.interface import ByteTest, FlowContext, InputShape
 from wardwatch.dissect.registry import Lane, Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
-from wardwatch.errors import ParseError
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +147,6 @@ class DissectingSink:
         buf = batch.buf
         copy = isinstance(buf, memoryview)
         quiet: dict[int, tuple[Plan, int]] = {}  # payloads the pre-filters skipped, by plan (id: cheap hash)
-        laned: list[tuple[Plan, bool]] = []  # lane runs (parsed or refused), counted after the batch
         for slot, d, off, n, ts, cut in zip(batch.flows, batch.direction, batch.offset, batch.length,
                                             batch.ts, batch.truncated, strict=True):
             payload = buf[off : off + n]
@@ -173,14 +171,9 @@ class DissectingSink:
             if lane is _UNASKED:  # asked for on first use: most answer directions never need one
                 lane = way.lane = reg.lane(plan, way.base)
             if lane is not None:  # a lane is cheaper than the memo: no context, no result kept
-                try:
-                    found = lane(payload, ts, cut)
-                except ParseError as exc:  # counted as Registry.run counts it
-                    laned.append((plan, False))
-                    log.debug("%s refused a flow: %s", plan.dissectors[0].name, exc)
-                    continue
-                laned.append((plan, True))
-                apps.setdefault(way.key, plan.dissectors[0].name)
+                app, found, _refused = reg.run_lane(plan, lane, payload, ts, cut)
+                if app is not None:
+                    apps.setdefault(way.key, app)
                 if found:
                     self._facts_of(found)
                 continue
@@ -205,8 +198,6 @@ class DissectingSink:
                 apps.setdefault(way.key, plan.dissectors[0].name)
         for plan, count in quiet.values():
             reg.count_quiet(plan, count)
-        if laned:
-            reg.count_lanes(laned)
 
     def _direction(self, slot: FlowSlot, d: int, payload: bytes) -> tuple[_Direction, Plan]:
         """The state of one flow direction, its plan decided with ``payload`` where it is not settled."""
