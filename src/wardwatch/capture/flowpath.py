@@ -24,6 +24,7 @@ import numpy.typing as npt
 from wardwatch.capture.config import CaptureConfig
 from wardwatch.capture.decode import PacketBatch
 from wardwatch.capture.flowstate import FlowColumns
+from wardwatch.capture.kernels import as_i64
 from wardwatch.native import extension
 
 I64 = npt.NDArray[np.int64]
@@ -113,10 +114,6 @@ def _u64(a: Any) -> U64:
     return np.ascontiguousarray(a, dtype=np.uint64)
 
 
-def _i64(a: Any) -> I64:
-    return np.ascontiguousarray(a, dtype=np.int64)
-
-
 class CompiledIndex:
     """The C index (open addressing, salted slots) and its one-pass batch accounting."""
 
@@ -137,20 +134,20 @@ class CompiledIndex:
 
     def assign(self, hashes: U64, fids: I64) -> None:
         """See :class:`FlowIndex`."""
-        self.table.assign(_u64(hashes), _i64(fids))
+        self.table.assign(_u64(hashes), as_i64(fids))
 
     def discard(self, hashes: U64, fids: I64) -> None:
         """See :class:`FlowIndex`."""
-        self.table.discard(_u64(hashes), _i64(fids))
+        self.table.discard(_u64(hashes), as_i64(fids))
 
     def remap(self, kept: I64) -> None:
         """See :class:`FlowIndex`."""
-        self.table.remap(_i64(kept))
+        self.table.remap(as_i64(kept))
 
     def account(self, pb: PacketBatch, fc: FlowColumns, cfg: CaptureConfig, seed: int) -> Accounted | None:
         """See :class:`FlowIndex`."""
         n = len(pb)
-        f64, i64 = np.ascontiguousarray, _i64
+        f64, i64 = np.ascontiguousarray, as_i64
         batch = (f64(pb.ts, dtype=np.float64), i64(pb.wirelen), i64(pb.kind), i64(pb.vlan), i64(pb.smac),
                  i64(pb.dmac), _u64(pb.src_hi), _u64(pb.src_lo), _u64(pb.dst_hi), _u64(pb.dst_lo),
                  i64(pb.proto), i64(pb.sport), i64(pb.dport), i64(pb.flags), i64(pb.seq), i64(pb.plen))
