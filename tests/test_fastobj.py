@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import importlib
 import os
+import weakref
 
 import pytest
 from hypothesis import given
@@ -75,3 +77,29 @@ def test_descriptors_only_for_the_exact_slotted_layout() -> None:
 def test_the_compiled_builder_is_used_when_built() -> None:
     forced = bool(os.environ.get("WARDWATCH_PURE_PYTHON_KERNELS"))
     assert (build is not reference_build) == (len(BUILDERS) == 2 and not forced)
+
+
+class _Holder:
+    ctx: object = None
+
+
+@pytest.mark.skipif(len(BUILDERS) < 2, reason="the C extension was not built (no compiler)")
+@given(value=st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8)))
+def test_the_compiled_builder_leaves_atomic_instances_to_reference_counting(value: object) -> None:
+    """Only instances holding nothing but atomic values leave the cyclic collector's sight; one holding a
+    container stays tracked, so a cycle through it is still collected."""
+    compiled = BUILDERS[1]
+    descriptors = slot_descriptors(FlowContext, [f.name for f in dataclasses.fields(FlowContext)])
+    assert descriptors is not None
+    values = [1.0, "s", 17, None, None, "10.0.0.1", "10.0.0.2", 5353, 53, None, False]
+    values[3] = value
+    assert not gc.is_tracked(compiled(FlowContext, descriptors, *values))  # type: ignore[operator]
+    holder = _Holder()
+    values[3] = holder
+    ctx = compiled(FlowContext, descriptors, *values)  # type: ignore[operator]
+    assert gc.is_tracked(ctx)
+    holder.ctx = ctx  # a cycle: ctx -> holder -> ctx
+    ref = weakref.ref(holder)
+    del ctx, holder, values
+    gc.collect()
+    assert ref() is None
