@@ -95,22 +95,40 @@ class _Flow:
         self.ways: list[_Direction | None] = [None, None]
 
 
+class _Again:
+    """A fact seen more than once: the time of its last sighting and the sightings it stands for in all."""
+
+    __slots__ = ("count", "last")
+
+    def __init__(self, last: float, count: int) -> None:
+        self.last = last
+        self.count = count
+
+
 class DissectingSink:
     """Runs the registry's dissectors on everything the capture engine hands over."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         # The same fact seen again (a client asking for the same name all day) is kept once, with the
-        # time it was last seen: memory grows with distinct facts, not with packets.
-        self._facts: dict[FactKey, list[Observation | float]] = {}
+        # time it was last seen: memory grows with distinct facts, not with packets. ``_facts`` holds each
+        # fact's first sighting; ``_again`` only the facts seen more than once (most are seen once: no
+        # bookkeeping object for them).
+        self._facts: dict[FactKey, Observation] = {}
+        self._again: dict[FactKey, _Again] = {}
         self.apps: dict[FlowKey, str] = {}
 
     @property
     def observations(self) -> list[Observation]:
         """The distinct facts gathered so far (first sighting, then the last one when later)."""
         out: list[Observation] = []
-        for first, last_ts, seen in self._facts.values():
-            assert isinstance(first, Observation) and isinstance(last_ts, float) and isinstance(seen, int)
+        again = self._again
+        for key, first in self._facts.items():
+            more = again.get(key)
+            if more is None:
+                out.append(first)
+                continue
+            last_ts, seen = more.last, more.count
             if last_ts > first.ts:  # first and last sighting; the count they stand for adds up to ``seen``
                 out.append(replace(first, count=seen - 1) if seen > 1 else first)
                 out.append(replace(first, ts=last_ts, count=1))
@@ -127,13 +145,19 @@ class DissectingSink:
         facts = self._facts
         for obs in found:
             key = obs.identity()
-            entry = facts.get(key)
-            if entry is None:
-                facts[key] = [obs, float(obs.ts), obs.count]
-            else:
-                entry[2] += obs.count  # type: ignore[operator]
-                if obs.ts > entry[1]:  # type: ignore[operator]
-                    entry[1] = float(obs.ts)
+            first = facts.setdefault(key, obs)
+            if first is not obs:
+                self._seen_again(key, first, obs.ts, obs.count)
+
+    def _seen_again(self, key: FactKey, first: Observation, ts: float, count: int) -> None:
+        """Count another sighting of a kept fact, at time ``ts``."""
+        more = self._again.get(key)
+        if more is None:
+            self._again[key] = _Again(float(max(first.ts, ts)), first.count + count)
+        else:
+            more.count += count
+            if ts > more.last:
+                more.last = float(ts)
 
     def datagram(self, ctx: FlowContext, payload: bytes) -> None:
         """One UDP payload."""
@@ -238,13 +262,11 @@ class DissectingSink:
             timed = obs.ts == then  # the dissector stamped it with the datagram's time
             at = ts if timed else obs.ts
             fact = obs.identity()
-            entry = facts.get(fact)
-            if entry is None:  # drained since: the fact starts again, as a fresh dissection would give it
-                facts[fact] = [replace(obs, ts=at) if timed else obs, float(at), obs.count]
+            first = facts.get(fact)
+            if first is None:  # drained since: the fact starts again, as a fresh dissection would give it
+                facts[fact] = replace(obs, ts=at) if timed else obs
             else:
-                entry[2] += obs.count  # type: ignore[operator]
-                if at > entry[1]:  # type: ignore[operator]
-                    entry[1] = float(at)
+                self._seen_again(fact, first, at, obs.count)
 
     def stream(self, ctx: FlowContext, client: bytes, server: bytes) -> None:
         """The first bytes of both directions of one TCP connection."""
@@ -262,4 +284,5 @@ class DissectingSink:
         """Hand over the Observations gathered so far and forget them (bounded memory on long runs)."""
         out = self.observations
         self._facts = {}
+        self._again = {}
         return out
