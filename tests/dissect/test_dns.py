@@ -311,6 +311,17 @@ def test_unicast_lane_equals_dissect(data: bytes, ts: float, cut: bool) -> None:
     assert _lane_outcome(ctx, data, ts, cut) == _dissect_outcome(ctx, data, ts, cut)
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(data=mutations([PLAIN_QUERY]), port=st.integers(1024, 65535))
+def test_a_lane_shared_between_ports_of_the_same_endpoints_equals_dissect(data: bytes, port: int) -> None:
+    first = context(dport=53)
+    ctx = replace(first, src_port=port, ts=first.ts + 7)
+    assert DISSECTOR.datagram_lane(ctx) is DISSECTOR.datagram_lane(first)  # one lane for both directions
+    assert _lane_outcome(ctx, data, 3.5, False) == _dissect_outcome(ctx, data, 3.5, False)
+    other = replace(ctx, src_ip="192.0.2.99")
+    assert DISSECTOR.datagram_lane(other) is not DISSECTOR.datagram_lane(first)  # other endpoints: own lane
+
+
 def test_lane_reads_the_plain_query_at_the_datagrams_time_and_mdns_has_none() -> None:
     ctx = context(dport=53)
     lane = DISSECTOR.datagram_lane(ctx)

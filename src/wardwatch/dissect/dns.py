@@ -38,6 +38,8 @@ DNS_PORT, MDNS_PORT = 53, 5353
 MDNS_GROUPS = frozenset({"224.0.0.251", "ff02::fb"})  # RFC 6762 §3
 MAX_QUERIES = 4
 MAX_FACTS = 128
+#: Datagram lanes kept for reuse (one per pair of endpoints; the cache starts over when full).
+MAX_SHARED_LANES = 4096
 SERVICES_ENUM = (b"_services", b"_dns-sd", b"_udp")  # RFC 6763 §9
 TXT_KEYS = frozenset({
     # make and model
@@ -76,6 +78,11 @@ class DnsDissector:
     shape: ClassVar[InputShape] = InputShape.DATAGRAM
     ports: ClassVar[frozenset[int]] = frozenset({DNS_PORT, MDNS_PORT})
 
+    def __init__(self) -> None:
+        #: Datagram lanes by endpoints (see :meth:`datagram_lane`), at most :data:`MAX_SHARED_LANES`.
+        self._lanes: dict[tuple[str, str | None, str | None, str | None, str | None],
+                          Callable[[bytes, float, bool], list[Observation]]] = {}
+
     def detect(self, data: bytes, ctx: FlowContext) -> bool:
         """Port 53 or 5353 (or the mDNS group) and a plausible header: opcode 0, few records."""
         if not (DNS_PORT in (ctx.src_port, ctx.dst_port) or self._is_mdns(ctx)):
@@ -91,9 +98,23 @@ class DnsDissector:
 
     def datagram_lane(self, ctx: FlowContext) -> Callable[[bytes, float, bool], list[Observation]] | None:
         """For unicast DNS: a lane that reads the common one-question query without a context per
-        datagram (the registry's hook; results equal :meth:`dissect` at that time)."""
+        datagram (the registry's hook; results equal :meth:`dissect` at that time).
+
+        A unicast DNS fact names its endpoints (sensor, MACs, addresses), never a port, so flow directions
+        between the same two endpoints (a client asking its resolver from a new port per query) share one
+        lane: the first such direction's context stands for all of them.
+        """
         if self._is_mdns(ctx):
             return None
+        key = (ctx.sensor, ctx.src_mac, ctx.dst_mac, ctx.src_ip, ctx.dst_ip)
+        shared = self._lanes.get(key)
+        if shared is None:
+            if len(self._lanes) >= MAX_SHARED_LANES:
+                self._lanes.clear()
+            shared = self._lanes[key] = self._lane(ctx)
+        return shared
+
+    def _lane(self, ctx: FlowContext) -> Callable[[bytes, float, bool], list[Observation]]:
         fast = dnsmsg.fast_query_text
 
         def lane(payload: bytes, ts: float, truncated: bool) -> list[Observation]:
