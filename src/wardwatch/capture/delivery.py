@@ -22,7 +22,7 @@ import numpy.typing as npt
 from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_L2, PacketBatch
 from wardwatch.capture.flowstate import FlowColumns, Namer
-from wardwatch.capture.reassembly import StreamBuffers
+from wardwatch.capture.reassembly import StreamBuffers, place
 from wardwatch.capture.sink import DatagramBatch, FlowSlot, PayloadSink
 from wardwatch.domain.flow import PROTO_TCP
 
@@ -66,36 +66,27 @@ class Delivery:
             st = s[tcp]
             self._segments(buf, pending, tcp.tolist(), f_all[tcp].tolist(), d[idx][tcp].tolist(),
                            pb.poff[st].tolist(), pb.plen[st].tolist(), rel[idx][tcp].tolist())
-        pending.flush(len(idx))
+        pending.finish(len(idx))
 
     def _segments(self, buf: Any, pending: _Others, pos: list[int], fids: list[int], dirs: list[int],
                   offs: list[int], lens: list[int], rels: list[int]) -> None:
-        """Place TCP segments (capture order); emit a stream as soon as both its budgets are full."""
+        """Place TCP segments (capture order); emit a stream as soon as both its budgets are full.
+
+        The placement (:data:`wardwatch.capture.reassembly.place`, C or its Python reference) stops at each
+        segment that fills a flow's second budget: the datagrams before it go out, then that stream.
+        """
         budget = self.cfg.tcp_budget
         full = self.fc.full
         streams = self.streams
         finished: set[int] = set()
-        for j, f, dd, off, n, r in zip(pos, fids, dirs, offs, lens, rels, strict=True):
-            sb = streams.get(f)
-            if sb is None:
-                if f in finished:
-                    continue
-                sb = streams[f] = StreamBuffers(budget)
-            db = sb.dirs[dd]
-            data = db.data
-            have = len(data)
-            if have >= budget:
-                continue
-            if r == have and not db.pending:  # in order, nothing waiting: the common case
-                data += buf[off : off + min(n, budget - have)]
-            else:
-                db.add(r, buf[off : off + n])
-            if len(data) >= budget:
-                full[f, dd] = True
-                if full[f, 1 - dd]:
-                    pending.flush(j)
-                    self.emit(f)
-                    finished.add(f)
+        n = len(fids)
+        k = place(streams, finished, full, budget, buf, fids, dirs, offs, lens, rels, 0)
+        while k < n:
+            f = fids[k]
+            pending.flush(pos[k])
+            self.emit(f)
+            finished.add(f)
+            k = place(streams, finished, full, budget, buf, fids, dirs, offs, lens, rels, k + 1)
 
     def _name(self, fids: I64) -> None:
         """Make sure these flows have a slot (endpoint texts and contexts)."""
@@ -112,20 +103,21 @@ class Delivery:
     # -- per flow -----------------------------------------------------------------------------------
     def emit(self, fid: int) -> None:
         """Deliver the stream of a TCP flow once (if it carried payload) and stop collecting."""
-        fc = self.fc
-        fc.done[fid] = True
+        self.fc.col["done"][fid] = True  # the column itself: cheaper than FlowColumns.__getattr__ per flow
         sb = self.streams.pop(fid, None)
         if sb is None:
             return
-        client, server = sb.dirs
-        if not client.data and not server.data:
+        client, server = sb.result()
+        if not client and not server:
             return
-        if fid not in self.slots:
+        slot = self.slots.get(fid)
+        if slot is None:
             self._name(np.array([fid], dtype=np.int64))
-        cut = client.truncated or server.truncated
-        ctx = self.slots[fid].context(0, float(fc.first[fid]), cut)
+            slot = self.slots[fid]
+        # slot.first is fc.first[fid] (written once, when the flow is created)
+        ctx = slot.context(0, slot.first, sb.truncated)
         self.stats.streams += 1
-        self.sink.stream(ctx, client.result(), server.result())
+        self.sink.stream(ctx, client, server)
 
     def forget(self, fids: list[int]) -> None:
         """Drop the state of ended flows."""
@@ -147,8 +139,17 @@ class _Others:
                  ts: Any) -> None:
         self.dv = dv
         self.buf = buf
-        self.pos: list[int] = pos.tolist()
         self.done = 0
+        #: Datagrams their slots' skip rules withheld, counted per flow direction; handed over at the end.
+        self.skipped: list[tuple[FlowSlot, int, int]] = []
+        if pos.shape[0] and dv._prepare is not None:
+            withheld = _withheld(dv, buf, fids, dirs, pb.poff[s], pb.plen[s], pb.kind[s] == KIND_L2)
+            if withheld is not None:
+                self.skipped = _counts(dv.slots, fids[withheld] * 2 + dirs[withheld])
+                dv.stats.datagrams += int(np.count_nonzero(withheld))
+                keep = np.flatnonzero(~withheld)
+                pos, fids, dirs, s, ts = pos[keep], fids[keep], dirs[keep], s[keep], ts[keep]
+        self.pos: list[int] = pos.tolist()
         if not self.pos:
             return
         self.fids: list[int] = fids.tolist()
@@ -157,11 +158,8 @@ class _Others:
         self.lens: list[int] = pb.plen[s].tolist()
         self.ts: list[float] = ts.tolist()
         self.cut: list[bool] = pb.cut[s].tolist()
-        l2 = pb.kind[s] == KIND_L2
-        self.frames: list[int] = np.flatnonzero(l2).tolist()  # indexes (into these lists) of frames
+        self.frames: list[int] = np.flatnonzero(pb.kind[s] == KIND_L2).tolist()  # indexes of frames
         self.ftype: list[int] = pb.sport[s].tolist()
-        withheld = _withheld(dv, buf, fids, dirs, pb.poff[s], pb.plen[s], l2) if dv._prepare else None
-        self.withheld: list[bool] | None = None if withheld is None else withheld.tolist()
 
     def flush(self, upto: int) -> None:
         """Deliver everything before capture position ``upto`` (a position in the interest order)."""
@@ -181,17 +179,24 @@ class _Others:
                 self._frame(k)
             start = k + 1
 
+    def finish(self, upto: int) -> None:
+        """:meth:`flush` up to ``upto``, then hand over the counts of the withheld datagrams.
+
+        A withheld datagram yields nothing and changes no state (the skip rule's promise): only its count
+        and its flow direction's label reach the sink, once per batch instead of at its own position.
+        """
+        self.flush(upto)
+        if self.skipped:
+            assert self.dv._batch is not None  # skip rules exist only for batch sinks
+            self.dv._batch(DatagramBatch(self.buf, [], [], [], [], [], [], self.skipped))
+            self.skipped = []
+
     def _datagrams(self, a: int, b: int) -> None:
         dv = self.dv
         dv.stats.datagrams += b - a
         slots = dv.slots
-        withheld = self.withheld
-        if withheld is not None and any(withheld[a:b]):
-            batch = self._kept(a, b, withheld)
-        else:
-            flows = [slots[f] for f in self.fids[a:b]]
-            batch = DatagramBatch(self.buf, flows, self.dirs[a:b], self.offs[a:b], self.lens[a:b], self.ts[a:b],
-                                  self.cut[a:b])
+        batch = DatagramBatch(self.buf, [slots[f] for f in self.fids[a:b]], self.dirs[a:b], self.offs[a:b],
+                              self.lens[a:b], self.ts[a:b], self.cut[a:b])
         if dv._batch is not None:
             dv._batch(batch)
             return
@@ -199,26 +204,18 @@ class _Others:
         for ctx, payload in batch:
             datagram(ctx, payload)
 
-    def _kept(self, a: int, b: int, withheld: list[bool]) -> DatagramBatch:
-        """The datagrams of ``[a, b)`` that their slots' skip rules let through, and counts of the others."""
-        slots, fids, dirs = self.dv.slots, self.fids, self.dirs
-        keep = [i for i in range(a, b) if not withheld[i]]
-        counts: dict[tuple[int, int], int] = {}
-        for i in range(a, b):
-            if withheld[i]:
-                key = (fids[i], dirs[i])
-                counts[key] = counts.get(key, 0) + 1
-        offs, lens, ts, cut = self.offs, self.lens, self.ts, self.cut
-        return DatagramBatch(self.buf, [slots[fids[i]] for i in keep], [dirs[i] for i in keep],
-                             [offs[i] for i in keep], [lens[i] for i in keep], [ts[i] for i in keep],
-                             [cut[i] for i in keep], [(slots[f], d, n) for (f, d), n in counts.items()])
-
     def _frame(self, k: int) -> None:
         dv = self.dv
         dv.stats.frames += 1
         off, n = self.offs[k], self.lens[k]
         ctx = dv.slots[self.fids[k]].context(self.dirs[k], self.ts[k], self.cut[k])
         dv.sink.frame(ctx, (self.ftype[k] & 0xFFFF).to_bytes(2, "big") + bytes(self.buf[off : off + n]))
+
+
+def _counts(slots: dict[int, FlowSlot], keys: I64) -> list[tuple[FlowSlot, int, int]]:
+    """``(slot, direction, count)`` of datagrams keyed ``flow id * 2 + direction``."""
+    found, counts = np.unique(keys, return_counts=True)
+    return [(slots[k >> 1], k & 1, n) for k, n in zip(found.tolist(), counts.tolist(), strict=True)]
 
 
 def _withheld(dv: Delivery, buf: Any, fids: I64, dirs: I64, poff: I64, plen: I64,
