@@ -70,13 +70,15 @@ _UNASKED: Lane = _unasked
 class _Direction:
     """The sink's state for one direction of one UDP flow: its context, label, pre-filter and memo."""
 
-    __slots__ = ("base", "key", "lane", "memo", "plan", "wants")
+    __slots__ = ("base", "filtered", "key", "lane", "memo", "plan", "wants")
 
     def __init__(self, base: FlowContext) -> None:
         self.base = base
         self.key = flow_key(base)
         self.plan: Plan | None = None  # the plan ``wants`` and ``lane`` belong to
         self.wants: Wants | None = None
+        #: True when the flow table applies ``wants`` (a byte test) before this sink sees a datagram.
+        self.filtered = False
         self.lane: Lane | None = None  # or _UNASKED until the plan's lane is first needed
         self.memo: dict[tuple[int, bool], _Replay] = {}
 
@@ -185,7 +187,7 @@ class DissectingSink:
             else:  # a new direction, or a plan that is not settled yet
                 way, plan = self._direction(slot, d, payload)
             wants = way.wants
-            if wants is not None and not _wants(wants, payload):  # nothing to find: no context built
+            if wants is not None and not way.filtered and not _wants(wants, payload):  # nothing to find
                 counted = quiet.get(id(plan))
                 quiet[id(plan)] = (plan, 1 if counted is None else counted[1] + 1)
                 if plan.dissectors:
@@ -223,8 +225,12 @@ class DissectingSink:
         for plan, count in quiet.values():
             reg.count_quiet(plan, count)
 
-    def _direction(self, slot: FlowSlot, d: int, payload: bytes) -> tuple[_Direction, Plan]:
-        """The state of one flow direction, its plan decided with ``payload`` where it is not settled."""
+    def _direction(self, slot: FlowSlot, d: int, payload: bytes, ahead: bool = False) -> tuple[_Direction, Plan]:
+        """The state of one flow direction, its plan decided with ``payload`` where it is not settled.
+
+        ``ahead``: called before the flow table hands over the batch (:meth:`prepare`), so a skip rule set
+        here is applied to every later datagram of the direction.
+        """
         reg = self.registry
         flow: _Flow | None = slot.state
         if flow is None:
@@ -242,6 +248,7 @@ class DissectingSink:
             # A settled plan's byte-test pre-filter can run in the flow table, vectorially.
             test = wants if plan.settled and isinstance(wants, ByteTest) else None
             slot.skip_when(d, None if test is None else (test.offset, test.mask))
+            way.filtered = ahead and test is not None
         return way, plan
 
     def prepare(self, slot: FlowSlot, direction: int, payload: bytes) -> None:
@@ -249,7 +256,7 @@ class DissectingSink:
         over (the :class:`~wardwatch.capture.sink.BatchSink` hook): the flow table can then withhold the
         datagrams this sink has no use for from the same batch on. Choosing a plan has no other effect,
         so deciding it early gives the facts and counts of deciding it in :meth:`datagram_batch`."""
-        self._direction(slot, direction, payload)
+        self._direction(slot, direction, payload, ahead=True)
 
     def _replay(self, key: FlowKey, seen: _Replay, ts: float) -> None:
         """Count and keep a remembered result again, at the time ``ts`` of the repeated payload."""
