@@ -15,7 +15,7 @@ from tests.support import tshark as oracle
 from tests.support.pcap_payloads import context, mutations, run_guarded, udp_datagrams
 from tests.support.tshark import Pairs, pairs_get, tshark_tree
 from wardwatch.dissect._wire.dnsmsg import fast_query_text, name_text, parse_message, plain_query_name, read_name
-from wardwatch.dissect.dns import DISSECTOR, TXT_KEYS
+from wardwatch.dissect.dns import DISSECTOR, MDNS_PORT, TXT_KEYS
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.errors import ParseError
 
@@ -312,7 +312,7 @@ def test_unicast_lane_equals_dissect(data: bytes, ts: float, cut: bool) -> None:
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(data=mutations([PLAIN_QUERY]), port=st.integers(1024, 65535))
+@given(data=mutations([PLAIN_QUERY]), port=st.integers(1024, 65535).filter(lambda p: p != MDNS_PORT))
 def test_a_lane_shared_between_ports_of_the_same_endpoints_equals_dissect(data: bytes, port: int) -> None:
     first = context(dport=53)
     ctx = replace(first, src_port=port, ts=first.ts + 7)

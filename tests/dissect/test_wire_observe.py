@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wardwatch.dissect._wire import observe as module
-from wardwatch.dissect._wire.observe import observe
+from wardwatch.dissect._wire.observe import observe, observer
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.domain.observation import Observation
 
@@ -29,3 +29,14 @@ def test_equals_the_contexts_observation(kind: str, value: str, excerpt: str, ab
 def test_layout_is_recognised() -> None:
     """The fast path is in use (a changed Observation class would silently fall back: say so here)."""
     assert module._FAST is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.text(min_size=1, max_size=20), value=texts, excerpt=texts, about_server=st.booleans(),
+       src_mac=st.none() | st.just("02:00:00:00:00:01"), ts=st.floats(0, 2e9))
+def test_a_bound_observer_equals_observe(kind: str, value: str, excerpt: str, about_server: bool,
+                                         src_mac: str | None, ts: float) -> None:
+    ctx = FlowContext(1.0, "s1", 17, src_mac, "02:00:00:00:00:02", "10.0.0.1", "10.0.0.2", 40000, 53)
+    made = observer(ctx, kind, about_server=about_server)(value, excerpt, ts)
+    assert type(made) is Observation
+    assert made == observe(ctx, kind, value, about_server=about_server, excerpt=excerpt, ts=ts)

@@ -28,7 +28,7 @@ from typing import ClassVar
 
 from wardwatch.dissect._wire import dnsmsg
 from wardwatch.dissect._wire.dnsmsg import Message, Record, name_text
-from wardwatch.dissect._wire.observe import observe
+from wardwatch.dissect._wire.observe import observe, observer
 from wardwatch.dissect._wire.text import safe_text
 from wardwatch.dissect.interface import ByteTest, FlowContext, InputShape
 from wardwatch.domain.observation import Observation
@@ -116,6 +116,7 @@ class DnsDissector:
 
     def _lane(self, ctx: FlowContext) -> Callable[[bytes, float, bool], list[Observation]]:
         fast = dnsmsg.fast_query_text
+        make = observer(ctx, "dns.query")
 
         def lane(payload: bytes, ts: float, truncated: bool) -> list[Observation]:
             if len(payload) > 2 and payload[2] & 0x80:  # a response: see _facts
@@ -123,12 +124,12 @@ class DnsDissector:
             if fast is not None:
                 text = fast(payload)
                 if text is not None:
-                    return [observe(ctx, "dns.query", text, excerpt=f"dns.query {text}", ts=ts)]
+                    return [make(text, "dns.query " + text, ts)]
             labels = dnsmsg.plain_query_name(payload)
             if labels is None:  # anything unusual takes the general path
                 return self._facts(replace(ctx, ts=ts, truncated=truncated), payload)
             name = name_text(labels)
-            return [observe(ctx, "dns.query", name, excerpt=f"dns.query {name}", ts=ts)] if name else []
+            return [make(name, "dns.query " + name, ts)] if name else []
 
         return lane
 

@@ -12,6 +12,7 @@ added or not slotted), so a change of the domain class can cost speed, never cor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import MISSING, fields, replace
 from typing import Any
 
@@ -65,3 +66,36 @@ def observe(
                      confidence, ctx.src_ip, source, count)
     return build(Observation, descriptors, ts, ctx.sensor, kind, value, ctx.src_mac, ctx.src_ip, excerpt,  # type: ignore[no-any-return]
                  confidence, ctx.dst_ip, source, count)
+
+
+#: ``make(value, excerpt, ts)``: an Observation of a context and kind fixed beforehand (see :func:`observer`).
+Maker = Callable[[str, str, float], Observation]
+
+
+def observer(ctx: FlowContext, kind: str, *, about_server: bool = False) -> Maker:
+    """``make(value, excerpt, ts)`` = ``observe(ctx, kind, value, about_server=..., excerpt=excerpt, ts=ts)``.
+
+    For a lane that makes facts of one kind about one endpoint by the hundred thousand (DNS queries): the
+    subject, peer and sensor are read from ``ctx`` once, each call only clips and constructs.
+    """
+    if _FAST is None:
+        def slow(value: str, excerpt: str, ts: float) -> Observation:
+            return observe(ctx, kind, value, about_server=about_server, excerpt=excerpt, ts=ts)
+
+        return slow
+    descriptors, source, count = _FAST
+    sensor = ctx.sensor
+    if about_server:
+        mac, ip, peer = ctx.dst_mac, ctx.dst_ip, ctx.src_ip
+    else:
+        mac, ip, peer = ctx.src_mac, ctx.src_ip, ctx.dst_ip
+
+    def make(value: str, excerpt: str, ts: float) -> Observation:
+        if len(value) > MAX_VALUE:  # the rules of domain.observation.clip
+            value = value[: MAX_VALUE - 1] + "…"
+        if len(excerpt) > MAX_EXCERPT:
+            excerpt = excerpt[: MAX_EXCERPT - 1] + "…"
+        return build(Observation, descriptors, ts, sensor, kind, value, mac, ip, excerpt, None, peer,  # type: ignore[no-any-return]
+                     source, count)
+
+    return make
