@@ -49,10 +49,7 @@ class Message:
 
     def get(self, name: bytes) -> bytes | None:
         """The first value of a header field, or ``None``."""
-        for n, v in self.headers:
-            if n == name:
-                return v
-        return None
+        return _first(self.headers, name)
 
 
 _GENERIC_REQUEST = re.compile(rb"[A-Z][A-Z0-9_-]{0,31} [^ ]+ HTTP/1\.[019]$")
@@ -106,17 +103,28 @@ def _skip_chunked(data: bytes, pos: int) -> int | None:
         pos = got[1]
 
 
-def _body_end(msg: Message, data: bytes, pos: int, *, request: bool, method: bytes | None) -> int | None:
-    """Where the next message starts (RFC 9112 §6.3), or ``None`` when unknown or beyond the bytes."""
+def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header field ``name`` (lower-case) in ``headers``, or ``None``."""
+    for n, v in headers:
+        if n == name:
+            return v
+    return None
+
+
+def _body_end(start: bytes, encoding: bytes | None, length_text: bytes | None, data: bytes, pos: int, *,
+              request: bool, method: bytes | None) -> int | None:
+    """Where the next message starts (RFC 9112 §6.3), or ``None`` when unknown or beyond the bytes.
+
+    ``start`` is the message's start line, ``encoding`` and ``length_text`` the values of its first
+    ``Transfer-Encoding`` and ``Content-Length`` fields (``None`` when absent).
+    """
     if not request:
-        parts = msg.start.split(b" ", 2)
+        parts = start.split(b" ", 2)
         status = parts[1] if len(parts) > 1 else b""
         if method == b"HEAD" or status[:1] == b"1" or status in (b"204", b"304"):
             return pos
-    encoding = (msg.get(b"transfer-encoding") or b"").lower()
-    if b"chunked" in encoding:
+    if encoding is not None and b"chunked" in encoding.lower():
         return _skip_chunked(data, pos)
-    length_text = msg.get(b"content-length")
     if length_text is not None:
         try:
             length = int(length_text.split(b",", 1)[0].strip())
@@ -164,6 +172,35 @@ def _plain_head(data: bytes, pos: int) -> tuple[list[bytes], int] | None:
     return lines, end + 4
 
 
+def _head(data: bytes, pos: int, *, request: bool) -> tuple[bytes, list[tuple[bytes, bytes]], int, bool] | None:
+    """The message head at ``pos``: start line, header fields, the position after it, and whether its
+    empty line was read (``False``: cut by the bytes or by :data:`MAX_HEADERS`). ``None`` when no start
+    line of the right kind (request or status line) is there."""
+    plain = _plain_head(data, pos)
+    if plain is not None:
+        start = plain[0][0]
+    else:
+        got = _line(data, pos)
+        if got is None:
+            return None
+        start, pos = got
+    if not (is_request_line(start) if request else start.startswith(b"HTTP/")):
+        return None
+    headers: list[tuple[bytes, bytes]] = []
+    if plain is not None:
+        _add_headers(headers, plain[0][1:])
+        return start, headers, plain[1], True
+    while len(headers) < MAX_HEADERS:
+        got = _line(data, pos)
+        if got is None:
+            break
+        line, pos = got
+        if not line:
+            return start, headers, pos, True
+        _add_headers(headers, (line,))
+    return start, headers, pos, False
+
+
 def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) -> Iterator[Message]:
     """Parse successive messages of one direction; stops quietly where the bytes stop making sense.
 
@@ -175,41 +212,131 @@ def messages(data: bytes, *, request: bool, methods: list[bytes] | None = None) 
             pos += 2 if data[pos : pos + 1] == b"\r" else 1
         if pos >= len(data):
             return
-        plain = _plain_head(data, pos)
-        if plain is not None:
-            start = plain[0][0]
-        else:
-            got = _line(data, pos)
-            if got is None:
-                return
-            start, pos = got
-        if not (is_request_line(start) if request else start.startswith(b"HTTP/")):
+        got = _head(data, pos, request=request)
+        if got is None:
             return
-        msg = Message(start)
-        if plain is not None:
-            _add_headers(msg.headers, plain[0][1:])
-            pos, complete = plain[1], True
-        else:
-            complete = False
-            while len(msg.headers) < MAX_HEADERS:
-                got = _line(data, pos)
-                if got is None:
-                    break
-                line, pos = got
-                if not line:
-                    complete = True
-                    break
-                _add_headers(msg.headers, (line,))
+        start, headers, pos, complete = got
         if request and methods is not None:
             methods.append(start.partition(b" ")[0])
-        yield msg
+        yield Message(start, headers)
         if not complete:
             return
         method = methods[index] if (not request and methods and index < len(methods)) else None
-        end = _body_end(msg, data, pos, request=request, method=method)
+        end = _body_end(start, _first(headers, b"transfer-encoding"), _first(headers, b"content-length"),
+                        data, pos, request=request, method=method)
         if end is None:
             return
         pos = end
+
+
+#: The header fields the dissector reports (see :meth:`HttpDissector._request` and ``_response``).
+REPORTED_FIELDS = frozenset({b"user-agent", b"host", b"authorization", b"server", b"x-powered-by",
+                             b"www-authenticate"})
+#: The fields that find the end of a body (:func:`_body_end`), and the reported ones: all that is read.
+_READ_FIELDS = REPORTED_FIELDS | {b"transfer-encoding", b"content-length"}
+
+#: One message head as the dissector reads it: start line, the reported fields (name lower-cased, value
+#: trimmed, in order), the first ``Transfer-Encoding`` and ``Content-Length`` values, the position after
+#: it, and whether its empty line was read.
+_Head = tuple[bytes, list[tuple[bytes, bytes]], bytes | None, bytes | None, int, bool]
+
+
+def _simple_head(data: bytes, pos: int) -> _Head | None:
+    """A simple message head at ``pos`` read in one pass, as :func:`_read_head` reads it; ``None`` for
+    any other head (the caller takes :func:`_head`). The start line is not checked here.
+
+    Simple: every line ends with CRLF and holds no other CR or LF, it has fewer than :data:`MAX_HEADERS`
+    lines after the start line (so :func:`_plain_head` takes it), and no line starts with a byte below
+    ``!`` (none is empty, and none is an obs-fold continuation line, RFC 9112 §5.2, which would join the
+    field before it, read or not). Each line is then one field on its own: only the read ones are
+    trimmed and kept (the work of :func:`_add_headers`, for those alone).
+    """
+    end = data.find(b"\r\n\r\n", pos)
+    if end < 0:
+        return None
+    head = data[pos:end]
+    lines = head.split(b"\r\n")
+    breaks = len(lines) - 1
+    if (
+        breaks >= MAX_HEADERS
+        or head.count(b"\n") != breaks  # no bare LF
+        or head.count(b"\r") != breaks  # no CR but in CRLF
+        or min(lines) < b"!"  # the least line is empty or starts with SP, HTAB or a control byte
+    ):
+        return None
+    fields: list[tuple[bytes, bytes]] = []
+    encoding = length = None
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if sep:
+            name = name.strip().lower()
+            if name in _READ_FIELDS:
+                if name == b"content-length":
+                    if length is None:
+                        length = value.strip()
+                elif name == b"transfer-encoding":
+                    if encoding is None:
+                        encoding = value.strip()
+                else:
+                    fields.append((name, value.strip()))
+    return lines[0], fields, encoding, length, end + 4, True
+
+
+def _read_head(data: bytes, pos: int, *, request: bool) -> _Head | None:
+    """The head at ``pos`` as :func:`_head` reads it, with only the fields the dissector reads;
+    ``None`` when no start line of the right kind is there."""
+    simple = _simple_head(data, pos)
+    if simple is None:
+        got = _head(data, pos, request=request)
+        if got is None:
+            return None
+        start, headers, end, complete = got
+        return (start, [(n, v) for n, v in headers if n in REPORTED_FIELDS], _first(headers, b"transfer-encoding"),
+                _first(headers, b"content-length"), end, complete)
+    start = simple[0]
+    if request:
+        # is_request_line: a known method (with a space or alone on its line) or a generic request line.
+        if start.partition(b" ")[0] not in METHODS and _GENERIC_REQUEST.match(start) is None:
+            return None
+    elif not start.startswith(b"HTTP/"):
+        return None
+    return simple
+
+
+def _heads(data: bytes, *, request: bool, methods: list[bytes]) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """:func:`messages` as the dissector needs it: each message's start line and only its
+    :data:`REPORTED_FIELDS`, as a list (``methods`` filled as :func:`messages` fills it)."""
+    found: list[tuple[bytes, list[tuple[bytes, bytes]]]] = []
+    pos = 0
+    size = len(data)
+    for index in range(MAX_MESSAGES):
+        while True:  # empty lines before a message, skipped as messages skips them
+            first = data[pos : pos + 1]
+            if first == b"\n":
+                pos += 1
+            elif first == b"\r" and data[pos + 1 : pos + 2] == b"\n":
+                pos += 2
+            else:
+                break
+        if pos >= size:
+            break
+        head = _read_head(data, pos, request=request)
+        if head is None:
+            break
+        start, fields, encoding, length, pos, complete = head
+        found.append((start, fields))
+        if request:
+            methods.append(start.partition(b" ")[0])
+        if not complete:
+            break
+        if request and encoding is None and length is None:
+            continue  # _body_end: a request without a body
+        method = methods[index] if (not request and index < len(methods)) else None
+        end = _body_end(start, encoding, length, data, pos, request=request, method=method)
+        if end is None:
+            break
+        pos = end
+    return found
 
 
 def basic_auth_user(value: bytes) -> str | None:
@@ -234,27 +361,27 @@ class HttpDissector:
 
     def detect(self, data: bytes, ctx: FlowContext) -> bool:
         """True when the first bytes are a request line (method token and a space) or a status line."""
-        head = data[:256].split(b"\n", 1)[0].rstrip(b"\r")
+        end = data.find(b"\n", 0, 256)  # the first line, within the first 256 bytes
+        head = (data[:end] if end >= 0 else data[:256]).rstrip(b"\r")
         return is_request_line(head) or head.startswith((b"HTTP/1.0 ", b"HTTP/1.1 "))
 
     def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
         """Yield the facts of every request and response found; ParseError if neither side is HTTP."""
-        out = Emitter(ctx)
         methods: list[bytes] = []
-        seen = 0
-        for msg in messages(client, request=True, methods=methods):
-            seen += 1
-            self._request(out, msg)
-        for msg in messages(server, request=False, methods=methods):
-            seen += 1
-            self._response(out, msg)
-        if not seen and (client or server):
+        requests = _heads(client, request=True, methods=methods)
+        responses = _heads(server, request=False, methods=methods)
+        if not requests and not responses and (client or server):
             raise ParseError("no HTTP/1.x request or status line")
-        yield from out
+        out = Emitter(ctx)
+        for _start, fields in requests:
+            self._request(out, fields)
+        for _start, fields in responses:
+            self._response(out, fields)
+        yield from out.out
 
     @staticmethod
-    def _request(out: Emitter, msg: Message) -> None:
-        for name, value in msg.headers:
+    def _request(out: Emitter, headers: list[tuple[bytes, bytes]]) -> None:
+        for name, value in headers:
             if name == b"user-agent":
                 out.emit("http.user_agent", clean_keep_space(value))
             elif name == b"host":
@@ -265,8 +392,8 @@ class HttpDissector:
                     out.emit("http.basic_auth", user, excerpt=f"Authorization: Basic (user {user!r})")
 
     @staticmethod
-    def _response(out: Emitter, msg: Message) -> None:
-        for name, value in msg.headers:
+    def _response(out: Emitter, headers: list[tuple[bytes, bytes]]) -> None:
+        for name, value in headers:
             if name == b"server":
                 out.emit("http.server", clean_keep_space(value), about_server=True)
             elif name == b"x-powered-by":

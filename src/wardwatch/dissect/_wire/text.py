@@ -41,7 +41,12 @@ def clean(text: str, limit: int = MAX_VALUE, strip: bool = True) -> str:
 
 def collapse(raw: bytes | bytearray | memoryview | str, *, encoding: str = "utf-8") -> str:
     """Decode ``raw`` safely (at most :data:`MAX_RAW`), drop control characters, collapse white space."""
-    text = raw[:MAX_RAW] if isinstance(raw, str) else bytes(raw[:MAX_RAW]).decode(encoding, errors="replace")
+    if isinstance(raw, str):
+        text = raw if type(raw) is str and len(raw) <= MAX_RAW else raw[:MAX_RAW]
+    elif type(raw) is bytes and len(raw) <= MAX_RAW:  # the whole of it, without a copy
+        text = raw.decode(encoding, "replace")
+    else:
+        text = bytes(raw[:MAX_RAW]).decode(encoding, "replace")
     if text.isprintable() and "  " not in text:
         # Fast path, same result: printable text holds no control character (C0, DEL and C1 are
         # category Cc) nor tab/CR/LF, so with no run of two spaces both substitutions are identities.
@@ -51,7 +56,10 @@ def collapse(raw: bytes | bytearray | memoryview | str, *, encoding: str = "utf-
 
 def collapse_keep_runs(raw: bytes | bytearray | memoryview) -> str:
     """Like :func:`collapse` but keeps inner runs of spaces (for values compared verbatim to tshark)."""
-    text = bytes(raw[:MAX_RAW]).decode("utf-8", errors="replace")
+    if type(raw) is bytes and len(raw) <= MAX_RAW:  # the whole of it, without a copy
+        text = raw.decode("utf-8", "replace")
+    else:
+        text = bytes(raw[:MAX_RAW]).decode("utf-8", "replace")
     if text.isprintable():  # fast path, same result: no control character, tab, CR or LF to replace
         return text.strip()
     return _CONTROL_BUT_SPACE.sub("", text.replace("\t", " ").replace("\r", " ").replace("\n", " ")).strip()
