@@ -145,6 +145,118 @@ def test_fast_path_taken_for_a_plain_head() -> None:
     assert http_module._plain_head(b"GET / HTTP/1.0\nHost: a\n\n", 0) is None
 
 
+# --- the dissector's own walk (_heads, simple heads in one pass) reads what messages() reads -------------
+
+def _reported(data: bytes, *, request: bool, methods: list[bytes]) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """messages() with only the fields the dissector reports: what _heads must give."""
+    return [(m.start, [(n, v) for n, v in m.headers if n in http_module.REPORTED_FIELDS])
+            for m in messages(data, request=request, methods=methods)]
+
+
+def _reference_dissect(client: bytes, server: bytes) -> list[object]:
+    """The dissector as it was written over messages() (before _heads)."""
+    out = http_module.Emitter(CTX)
+    methods: list[bytes] = []
+    seen = 0
+    for msg in messages(client, request=True, methods=methods):
+        seen += 1
+        http_module.HttpDissector._request(out, msg.headers)
+    for msg in messages(server, request=False, methods=methods):
+        seen += 1
+        http_module.HttpDissector._response(out, msg.headers)
+    if not seen and (client or server):
+        raise ParseError("no HTTP/1.x request or status line")
+    return list(out)
+
+
+def _same_as_reference(client: bytes, server: bytes) -> None:
+    for request, data in ((True, client), (False, server)):
+        methods: list[bytes] = [] if request else [b"GET", b"HEAD", b"GET"]
+        ref_methods = list(methods)
+        assert http_module._heads(data, request=request, methods=methods) == _reported(
+            data, request=request, methods=ref_methods)
+        assert methods == ref_methods
+    try:
+        expected = _reference_dissect(client, server)
+    except ParseError:
+        with pytest.raises(ParseError):
+            list(DISSECTOR.dissect(CTX, client, server))
+    else:
+        assert list(DISSECTOR.dissect(CTX, client, server)) == expected
+
+
+# Read fields spelled every way the line walk accepts (case, blanks around name and value, repeats), and
+# lines that must send a head to the general walk (obs-fold, bare CR, leading VT, no colon).
+_READ_LINES = st.sampled_from([
+    b"Host: a", b"HOST :b ", b"host:\x0bc\x0c", b"User-Agent:\t x  y\t", b"user-agent: \xc3\xa9\x00z",
+    b"Server: s", b"X-Powered-By: p", b"WWW-Authenticate: Basic realm=\"r\"", b"Authorization: Basic YTpi",
+    b"Content-Length: 2", b"content-length : 0", b"Content-Length: x", b"Transfer-Encoding: chunked",
+    b"Transfer-Encoding: gzip", b"X-Host: no", b"Hostname: no", b"Host", b" folded", b"\tfolded",
+    b"\x0bHost: vt", b"Host: a\rb", b"Date: d", b"Connection: close",
+])
+#: Mostly CRLF, so that most heads are plain and the odd line decides which walk reads them.
+_MOSTLY_CRLF = st.sampled_from([b"\r\n"] * 12 + [b"\n", b"\r\r\n", b""])
+_ANY_HEADS = st.tuples(
+    st.sampled_from([b"GET / HTTP/1.1", b"HEAD / HTTP/1.1", b"HTTP/1.1 200 OK", b"HTTP/1.0 304 Not Modified",
+                     b"HTTP/1.1 101 Switching", b"NOTIFY * HTTP/1.1", b"GET", b"\x0bGET / HTTP/1.1"]),
+    st.lists(st.tuples(_READ_LINES, _MOSTLY_CRLF), max_size=8),
+    _MOSTLY_CRLF,
+    st.sampled_from([b"", b"ok", b"2\r\nok\r\n0\r\n\r\n", b"\r\n\r\n"]),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(heads=st.lists(_ANY_HEADS, min_size=1, max_size=3), cut=st.integers(0, 400), responses=st.booleans())
+def test_heads_equal_messages(heads: list[tuple[bytes, list[tuple[bytes, bytes]], bytes, bytes]], cut: int,
+                              responses: bool) -> None:
+    data = b"".join(start + b"\r\n" + b"".join(line + end for line, end in lines) + blank + body
+                    for start, lines, blank, body in heads)
+    data = data[: len(data) - cut % (len(data) + 1)]
+    if responses:
+        _same_as_reference(b"GET / HTTP/1.1\r\n\r\n", data)
+    else:
+        _same_as_reference(data, b"")
+
+
+@settings(max_examples=400, deadline=None)
+@given(head=_HEADS, repeat=st.integers(1, 3), cut=st.integers(0, 400))
+def test_heads_equal_messages_on_plain_heads(head: tuple[bytes, list[tuple[bytes, bytes]], bytes, bytes],
+                                             repeat: int, cut: int) -> None:
+    start, lines, blank, body = head
+    message = start + b"\r\n" + b"".join(line + end for line, end in lines) + blank + body
+    data = (message * repeat)[: len(message) * repeat - cut % (len(message) + 1)]
+    _same_as_reference(data, data)
+
+
+@pytest.mark.parametrize("count", [MAX_HEADERS - 2, MAX_HEADERS - 1, MAX_HEADERS, MAX_HEADERS + 1])
+def test_heads_header_limit(count: int) -> None:
+    data = b"GET / HTTP/1.1\r\n" + b"Host: a\r\n" * count + b"\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n"
+    _same_as_reference(data, b"")
+
+
+@pytest.mark.parametrize("framing", [
+    b"Content-Length: 2\r\nContent-Length: 0", b"Content-Length: 0\r\nContent-Length: 2",
+    b"Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nContent-Length: 2",
+    b"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip", b"Content-Length: 2\r\n folded",
+])
+def test_heads_first_framing_field_wins(framing: bytes) -> None:
+    """The first Content-Length and Transfer-Encoding values find the body's end, as in messages()."""
+    for start, nxt in ((b"POST / HTTP/1.1", b"GET /2 HTTP/1.1\r\nHost: b\r\n\r\n"),
+                       (b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK\r\nServer: b\r\nContent-Length: 0\r\n\r\n")):
+        data = start + b"\r\n" + framing + b"\r\nHost: a\r\nServer: a\r\n\r\n" + b"ok" + nxt
+        _same_as_reference(data, b"HTTP/1.1 200 OK\r\n\r\n")
+        _same_as_reference(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n", data)
+
+
+def test_simple_head_taken_for_a_plain_head() -> None:
+    simple = http_module._simple_head(CLIENT, 0)
+    assert simple is not None
+    assert simple[1] == [(b"host", b"pump.local:8080"), (b"user-agent", b"InfusionAgent/2.1 (Linux)")]
+    assert simple[2:4] == (None, b"4")
+    assert http_module._simple_head(b"GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", 0) is None  # obs-fold
+    _same_as_reference(CLIENT, SERVER)
+
+
 # --- differential against tshark -----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["http_bro.org.pcap", "http_methods.pcap", "http_proxy.pcap"])
@@ -208,9 +320,11 @@ def test_basic_auth_user_equals_tshark(tshark: str, tmp_path: Path) -> None:
 @given(client=st.binary(max_size=512), server=st.binary(max_size=512))
 def test_fuzz_random(client: bytes, server: bytes) -> None:
     run_contract(DISSECTOR, CTX, client, server)
+    _same_as_reference(client, server)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(client=mutated(CLIENT), server=mutated(SERVER))
 def test_fuzz_mutated(client: bytes, server: bytes) -> None:
     run_contract(DISSECTOR, CTX, client, server)
+    _same_as_reference(client, server)
