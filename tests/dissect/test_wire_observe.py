@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wardwatch.dissect._wire import observe as module
-from wardwatch.dissect._wire.observe import observe, observer
+from wardwatch.dissect._wire.observe import observe, observer, restamped
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.domain.observation import Observation
 
@@ -40,3 +42,9 @@ def test_a_bound_observer_equals_observe(kind: str, value: str, excerpt: str, ab
     made = observer(ctx, kind, about_server=about_server)(value, excerpt, ts)
     assert type(made) is Observation
     assert made == observe(ctx, kind, value, about_server=about_server, excerpt=excerpt, ts=ts)
+
+
+@given(value=texts, confidence=st.none() | st.floats(0, 1), ts=st.floats(0, 2e9), count=st.integers(1, 10**6))
+def test_restamped_equals_replace(value: str, confidence: float | None, ts: float, count: int) -> None:
+    obs = Observation(5.0, "s1", "dns.query", value, None, "10.0.0.1", "x", confidence, "10.0.0.2", "zeek", 3)
+    assert restamped(obs, ts, count) == dataclasses.replace(obs, ts=ts, count=count)

@@ -94,37 +94,43 @@ class FlowSlot:
     time. The slot lives as long as the flow; ``state`` starts as ``None`` and is dropped with it.
     """
 
-    __slots__ = ("_bases", "asked", "ends", "first", "sensor", "skips", "state")
+    __slots__ = ("_base0", "_base1", "asked", "ends", "first", "sensor", "skips", "state")
 
     def __init__(self, ends: Endpoints, first: float, sensor: str) -> None:
         self.ends = ends
         self.first = first
         self.sensor = sensor
-        self._bases: list[FlowContext | None] = [None, None]
+        self._base0: FlowContext | None = None
+        self._base1: FlowContext | None = None
         self.state: Any = None
         #: Per direction, a :data:`SkipRule` the sink set (``None``: every datagram is handed over).
-        self.skips: list[SkipRule | None] | None = None
+        self.skips: tuple[SkipRule | None, SkipRule | None] | None = None
         #: Bit ``d`` set once direction ``d`` was shown to the sink's ``prepare`` hook.
         self.asked = 0
 
     def skip_when(self, direction: int, rule: SkipRule | None) -> None:
         """From now on, withhold this direction's datagrams that match ``rule`` (``None``: none)."""
-        if self.skips is None:
+        skips = self.skips
+        if skips is None:
             if rule is None:
                 return
-            self.skips = [None, None]
-        self.skips[direction] = rule
+            skips = (None, None)
+        self.skips = (rule, skips[1]) if direction == 0 else (skips[0], rule)
 
     def base(self, direction: int) -> FlowContext:
         """The context of one direction at the flow's first time (built once, on first use)."""
-        ctx = self._bases[direction]
+        if direction == 0:
+            ctx = self._base0
+            if ctx is None:
+                cip, sip, cport, sport, cmac, smac, proto, vlan = self.ends
+                ctx = self._base0 = new_context(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport,
+                                                vlan)
+            return ctx
+        ctx = self._base1
         if ctx is None:
             cip, sip, cport, sport, cmac, smac, proto, vlan = self.ends
-            if direction == 0:
-                ctx = new_context(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport, vlan)
-            else:
-                ctx = new_context(self.first, self.sensor, proto, smac, cmac, sip, cip, sport, cport, vlan)
-            self._bases[direction] = ctx
+            ctx = self._base1 = new_context(self.first, self.sensor, proto, smac, cmac, sip, cip, sport, cport,
+                                            vlan)
         return ctx
 
     def context(self, direction: int, ts: float, truncated: bool = False) -> FlowContext:

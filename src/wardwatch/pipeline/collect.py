@@ -24,9 +24,9 @@ datagram on real captures and generated traffic).
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from wardwatch.capture.sink import DatagramBatch, FlowSlot
+from wardwatch.dissect._wire.observe import restamped
 from wardwatch.dissect.interface import ByteTest, FlowContext, InputShape
 from wardwatch.dissect.registry import Lane, Plan, Registry, Wants
 from wardwatch.domain.observation import Observation
@@ -80,7 +80,7 @@ class _Direction:
         #: True when the flow table applies ``wants`` (a byte test) before this sink sees a datagram.
         self.filtered = False
         self.lane: Lane | None = None  # or _UNASKED until the plan's lane is first needed
-        self.memo: dict[tuple[int, bool], _Replay] = {}
+        self.memo: dict[tuple[int, bool], _Replay] | None = None  # made on first use (lanes need none)
 
 
 class _Flow:
@@ -132,10 +132,10 @@ class DissectingSink:
                 continue
             last_ts, seen = more.last, more.count
             if last_ts > first.ts:  # first and last sighting; the count they stand for adds up to ``seen``
-                out.append(replace(first, count=seen - 1) if seen > 1 else first)
-                out.append(replace(first, ts=last_ts, count=1))
+                out.append(restamped(first, first.ts, seen - 1) if seen > 1 else first)
+                out.append(restamped(first, last_ts, 1))
             else:
-                out.append(replace(first, count=seen) if seen > 1 else first)
+                out.append(restamped(first, first.ts, seen) if seen > 1 else first)
         return out
 
     def _keep(self, ctx: FlowContext, app: str | None, found: list[Observation]) -> None:
@@ -204,7 +204,10 @@ class DissectingSink:
                     self._facts_of(found)
                 continue
             memo_key = (hash(payload), cut)
-            seen = way.memo.get(memo_key)
+            memo = way.memo
+            if memo is None:
+                memo = way.memo = {}
+            seen = memo.get(memo_key)
             if seen is not None and seen[0] == plan:
                 self._replay(way.key, seen, ts)
                 continue
@@ -213,8 +216,8 @@ class DissectingSink:
                 apps.setdefault(way.key, app)
             if found:
                 self._facts_of(found)
-            if len(way.memo) < MEMO_SIZE:
-                way.memo[memo_key] = (plan, app, refused, found, ts)
+            if len(memo) < MEMO_SIZE:
+                memo[memo_key] = (plan, app, refused, found, ts)
         for slot, d, count in batch.skipped:  # withheld by the flow table: as if the pre-filter said so
             way = slot.state.ways[d]
             plan = way.plan
@@ -271,7 +274,7 @@ class DissectingSink:
             fact = obs.identity()
             first = facts.get(fact)
             if first is None:  # drained since: the fact starts again, as a fresh dissection would give it
-                facts[fact] = replace(obs, ts=at) if timed else obs
+                facts[fact] = restamped(obs, at, obs.count) if timed else obs
             else:
                 self._seen_again(fact, first, at, obs.count)
 

@@ -99,3 +99,12 @@ def observer(ctx: FlowContext, kind: str, *, about_server: bool = False) -> Make
                      source, count)
 
     return make
+
+
+def restamped(obs: Observation, ts: float, count: int) -> Observation:
+    """``dataclasses.replace(obs, ts=ts, count=count)``, built through the slots (a sink folding repeated
+    facts makes one per fact seen more than once)."""
+    if _FAST is None:
+        return replace(obs, ts=ts, count=count)
+    return build(Observation, _FAST[0], ts, obs.sensor, obs.kind, obs.value, obs.mac, obs.ip,  # type: ignore[no-any-return]
+                 obs.excerpt, obs.confidence, obs.peer_ip, obs.source, count)
