@@ -18,7 +18,8 @@ from collections.abc import Iterable, Iterator
 from io import BytesIO
 from typing import Any, NamedTuple
 
-from wardwatch.dissect.dicom.pdu import P_DATA_TF, Pdu, iter_pdvs
+from wardwatch.dissect.dicom.pdu import _U32, P_DATA_TF, Pdu, iter_pdvs
+from wardwatch.errors import ParseError
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,13 @@ COMMAND_NAMES = {
     0x0100: "N-EVENT-REPORT", 0x0110: "N-GET", 0x0120: "N-SET", 0x0130: "N-ACTION", 0x0140: "N-CREATE",
     0x0150: "N-DELETE", 0x0FFF: "C-CANCEL",
 }
+#: Command Field value → command name (``C-STORE-RQ``, ``C-STORE-RSP`` ...): the 0x8000 bit marks a response.
+_FULL_NAMES = {field | rsp: f"{base}-{'RSP' if rsp else 'RQ'}"
+               for field, base in COMMAND_NAMES.items() for rsp in (0, 0x8000)}
 _TAG_COMMAND_FIELD = 0x00000100
 _TAG_AFFECTED_SOP = 0x00000002
 _TAG_REQUESTED_SOP = 0x00000003
-#: The elements :func:`decode_command` reads.
+#: The elements :func:`decode_command` reads (all of group 0000: their tags are their element numbers).
 _WANTED = frozenset({_TAG_COMMAND_FIELD, _TAG_AFFECTED_SOP, _TAG_REQUESTED_SOP})
 
 
@@ -55,6 +59,9 @@ class Command(NamedTuple):
         return not self.field & 0x8000
 
 
+_new_command = tuple.__new__  # Command(...) without the named tuple's Python-level __new__ (same object)
+
+
 def _group_0000(tag: Any, vr: str | None, length: int) -> bool:
     """``stop_when`` for pydicom: stop at the first element outside the command group."""
     return bool(tag.group != 0x0000)
@@ -68,7 +75,6 @@ def _raw_value(element: object) -> bytes:
 
 _ELEMENT = struct.Struct("<HHL").unpack_from  # Implicit VR LE element header (PS3.5 §7.1.3)
 _UNDEFINED = 0xFFFFFFFF
-_ITEM_DELIMITATION = 0xFFFEE00D
 
 
 def _implicit_elements(raw: bytes) -> dict[int, bytes] | None:
@@ -80,18 +86,18 @@ def _implicit_elements(raw: bytes) -> dict[int, bytes] | None:
     if len(raw) >= 6 and 0x40 < raw[4] < 0x5B and 0x40 < raw[5] < 0x5B:
         return None
     out: dict[int, bytes] = {}
+    element, wanted = _ELEMENT, _WANTED
     pos, size = 0, len(raw)
     while pos + 8 <= size:
-        group, elem, length = _ELEMENT(raw, pos)
-        tag = group << 16 | elem
-        if tag == _ITEM_DELIMITATION or group != 0x0000:
+        group, elem, length = element(raw, pos)
+        if group != 0x0000:  # also the item delimitation tag (FFFE,E00D), which ends the set too
             break
         if length == _UNDEFINED:
             return None
         start = pos + 8
-        if tag in _WANTED:
-            out[tag] = raw[start : start + length]  # a value cut by the end is kept short, as pydicom does
         pos = start + length
+        if elem in wanted:
+            out[elem] = raw[start:pos]  # a value cut by the end is kept short, as pydicom does
     return out
 
 
@@ -120,15 +126,14 @@ def decode_command(raw: bytes, context_id: int) -> Command | None:
             return None
         field = int.from_bytes(field_raw, "little")
         sop_raw = elements.get(_TAG_AFFECTED_SOP, b"") or elements.get(_TAG_REQUESTED_SOP, b"")
-        sop_class = sop_raw.decode("ascii", errors="replace")
+        sop_class = sop_raw.decode("ascii", "replace")
     except Exception as exc:  # pydicom raises many types on hostile bytes; a command is only skipped
         log.debug("DIMSE command set not decodable: %s", type(exc).__name__)
         return None
-    base = COMMAND_NAMES.get(field & 0x7FFF)
-    if base is None:
+    name = _FULL_NAMES.get(field)
+    if name is None:
         return None
-    name = f"{base}-{'RSP' if field & 0x8000 else 'RQ'}"
-    return Command(name, field, sop_class.strip("\x00 ")[:64], context_id)
+    return _new_command(Command, (name, field, sop_class.strip("\x00 ")[:64], context_id))
 
 
 def iter_commands(pdus: Iterable[Pdu]) -> Iterator[Command]:
@@ -156,3 +161,45 @@ def iter_commands(pdus: Iterable[Pdu]) -> Iterator[Command]:
                 count += 1
                 if count >= MAX_COMMANDS:
                     return
+
+
+def commands(pdus: Iterable[Pdu]) -> list[Command]:
+    """:func:`iter_commands` as a list, with the PDV walk of :func:`~wardwatch.dissect.dicom.pdu.iter_pdvs`
+    (``commands_only``) done in place: the same commands, the same :class:`ParseError` on a PDV item
+    shorter than its header (none once :data:`MAX_COMMANDS` were decoded: the walk stops there)."""
+    out: list[Command] = []
+    pending: dict[int, bytearray] = {}
+    for pdu in pdus:
+        if pdu.type != P_DATA_TF:
+            continue
+        body = pdu.body
+        size = len(body)
+        off = 0
+        while off + 6 <= size:
+            (length,) = _U32(body, off)  # PS3.8 Table 9-23: item length, context ID, control header
+            if length < 2:
+                raise ParseError("PDV item shorter than its header")
+            header = body[off + 5]
+            start = off + 6
+            off += 4 + length
+            if not header & 0x01:
+                continue  # a data set fragment (PHI): never read
+            context_id = body[start - 2]
+            if header & 0x02 and context_id not in pending:  # the usual single-fragment command set
+                raw = body[start:off]
+            else:
+                fragment = body[start:off]
+                buf = pending.setdefault(context_id, bytearray())
+                if len(buf) + len(fragment) > MAX_COMMAND:
+                    pending.pop(context_id, None)
+                    continue
+                buf += fragment
+                if not header & 0x02:
+                    continue
+                raw = bytes(pending.pop(context_id))
+            command = decode_command(raw, context_id)  # None for one longer than MAX_COMMAND
+            if command is not None:
+                out.append(command)
+                if len(out) >= MAX_COMMANDS:
+                    return out
+    return out

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Iterator
 from typing import ClassVar
 
 from wardwatch.dissect._medical.emit import Emitter
 from wardwatch.dissect.dicom import pdu as P
-from wardwatch.dissect.dicom.dimse import Command, iter_commands
+from wardwatch.dissect.dicom.dimse import Command, commands
 from wardwatch.dissect.dicom.infer import modality_of, roles_of, sop_name
 from wardwatch.dissect.interface import FlowContext, InputShape
 from wardwatch.domain.observation import Observation
@@ -34,26 +34,6 @@ def looks_like_associate_rq(data: bytes) -> bool:
     )
 
 
-def _pdus(data: bytes) -> list[P.Pdu]:
-    """The PDUs of one direction, up to the first bytes that are not DICOM (kept if some came first)."""
-    out: list[P.Pdu] = []
-    try:
-        for pdu in P.iter_pdus(data):
-            out.append(pdu)
-    except ParseError:
-        if not out:
-            raise
-    return out
-
-
-def _first_of_each(items: list[Command], key: Callable[[Command], Hashable]) -> list[Command]:
-    """The first of the items sharing each key, in their order."""
-    first: dict[Hashable, Command] = {}
-    for item in items:
-        first.setdefault(key(item), item)
-    return list(first.values())
-
-
 class DicomDissector:
     """DICOM upper layer (PS3.8 §9.3) with the DIMSE command set (PS3.7 §9.3, §10.3)."""
 
@@ -68,44 +48,52 @@ class DicomDissector:
 
     def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
         """Identity of both ends: AE titles, implementation, SOP classes, commands, role and modality."""
-        c_pdus = _pdus(client) if client else []
-        s_pdus = _pdus(server) if server else []
-        first_c = c_pdus[0].type if c_pdus else None
-        first_s = s_pdus[0].type if s_pdus else None
+        c_pdus = P.split_pdus(client) if client else []
+        s_pdus = P.split_pdus(server) if server else []
+        first_c = c_pdus[0][0] if c_pdus else None
+        first_s = s_pdus[0][0] if s_pdus else None
         if first_c != P.A_ASSOCIATE_RQ and not (
             first_c is None and first_s in (P.A_ASSOCIATE_AC, P.A_ASSOCIATE_RJ)
         ):
             raise ParseError("not a DICOM association: the client does not start with A-ASSOCIATE-RQ")
         em = Emitter(ctx)
+        emit = em.emit
         rq = P.decode_associate(c_pdus[0]) if first_c is not None else None
         if rq is not None:
             self._associate(em, rq, about_server=False)
         for pdu in s_pdus:
-            if pdu.type == P.A_ASSOCIATE_AC:
+            kind = pdu[0]
+            if kind == P.A_ASSOCIATE_AC:
                 ac = P.decode_associate(pdu)
                 self._associate(em, ac, about_server=True)
                 if rq is not None:
                     self._accepted(em, rq, ac)
-            elif pdu.type == P.A_ASSOCIATE_RJ:
+            elif kind == P.A_ASSOCIATE_RJ:
                 reject = P.decode_reject(pdu)
-                em.emit("dicom.reject", reject.text(), about_server=True,
-                        excerpt=f"A-ASSOCIATE-RJ {reject.text()}")
+                emit("dicom.reject", reject.text(), about_server=True, excerpt=f"A-ASSOCIATE-RJ {reject.text()}")
         for side, pdus in ((False, c_pdus), (True, s_pdus)):
             for pdu in pdus:
-                if pdu.type == P.A_ABORT and pdu.complete:
-                    em.emit("dicom.abort", P.decode_abort(pdu), about_server=side)
-        client_cmds = list(iter_commands(c_pdus))
-        server_cmds = list(iter_commands(s_pdus))
+                if pdu[0] == P.A_ABORT and pdu[2]:
+                    emit("dicom.abort", P.decode_abort(pdu), about_server=side)
+        client_cmds = commands(c_pdus)
+        server_cmds = commands(s_pdus)
         for side, cmds in ((False, client_cmds), (True, server_cmds)):
             # The first command of each name only: the emitter drops the others (same kind and value).
-            for cmd in _first_of_each(cmds, lambda c: c.name):
-                em.emit("dicom.command", cmd.name, about_server=side,
-                        excerpt=f"{cmd.name} {sop_name(cmd.sop_class)}".strip())
-        requests = [c for c in client_cmds if c.is_request and c.sop_class and c.sop_class != VERIFICATION]
+            named: set[str] = set()
+            for cmd in cmds:
+                if cmd.name not in named:
+                    named.add(cmd.name)
+                    emit("dicom.command", cmd.name, about_server=side,
+                         excerpt=f"{cmd.name} {sop_name(cmd.sop_class)}".strip())
+        # Requests (Command Field without the 0x8000 response bit) about a SOP class other than
+        # Verification; a repeated (SOP class, command) says again what its first occurrence said.
+        requests: dict[tuple[str, str], Command] = {}
+        for cmd in client_cmds:
+            if not cmd.field & 0x8000 and cmd.sop_class and cmd.sop_class != VERIFICATION:
+                requests.setdefault((cmd.sop_class, cmd.name), cmd)
         if requests:
-            # A repeated (SOP class, command) says again what its first occurrence said: skipped.
-            requests = _first_of_each(requests, lambda c: (c.sop_class, c.name))
-            self._infer(em, [c.sop_class for c in requests], CONF_COMMAND, requests)
+            found = list(requests.values())
+            self._infer(em, [c.sop_class for c in found], CONF_COMMAND, found)
         elif rq is not None:
             telling = sorted({u for u in rq.proposed.values() if u and u != VERIFICATION})
             if 0 < len(telling) <= MAX_TELLING_PROPOSALS:

@@ -77,7 +77,7 @@ class Pdu(NamedTuple):
     complete: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Associate:
     """The identity carried by an A-ASSOCIATE-RQ or -AC (PS3.8 Tables 9-11 and 9-17)."""
 
@@ -124,9 +124,35 @@ def iter_pdus(data: bytes) -> Iterator[Pdu]:
         off += 6 + length
 
 
+_new_pdu = tuple.__new__  # Pdu(...) without the named tuple's Python-level __new__ (same object)
+
+
+def split_pdus(data: bytes) -> list[Pdu]:
+    """The PDUs of one direction as a list, up to the first bytes that are not DICOM.
+
+    What :func:`iter_pdus` yields until it raises (a list, in one loop, no generator): an unknown PDU
+    type after some PDUs ends the list, one at the start raises the same :class:`ParseError`.
+    """
+    out: list[Pdu] = []
+    off = 0
+    size = len(data)
+    while off + 6 <= size:
+        kind = data[off]
+        if kind not in PDU_NAMES:
+            if out:
+                break
+            raise ParseError(f"unknown DICOM PDU type 0x{kind:02x} at offset {off}")
+        (length,) = _U32(data, off + 2)
+        start = off + 6
+        off = start + length
+        body = data[start:off]
+        out.append(_new_pdu(Pdu, (kind, body, len(body) == length)))
+    return out
+
+
 def _ascii(raw: bytes) -> str:
     """Text of a UID, AE title or name field: ASCII, NUL and space padding stripped (PS3.5 §6.2)."""
-    return raw.decode("ascii", errors="replace").strip("\x00 ")
+    return raw.decode("ascii", "replace").strip("\x00 ")
 
 
 def _items(body: bytes, limit: int = MAX_ITEMS) -> Iterator[tuple[int, bytes]]:
@@ -145,29 +171,52 @@ def _items(body: bytes, limit: int = MAX_ITEMS) -> Iterator[tuple[int, bytes]]:
 
 
 def decode_associate(pdu: Pdu) -> Associate:
-    """Decode an A-ASSOCIATE-RQ/AC body (PS3.8 Tables 9-11/9-17); items cut by the budget are skipped."""
+    """Decode an A-ASSOCIATE-RQ/AC body (PS3.8 Tables 9-11/9-17); items cut by the budget are skipped.
+
+    The variable items (and the user information sub-items) are walked in place, as :func:`_items`
+    walks them: at most :data:`MAX_ITEMS` whole items, stopping at the first one cut by the budget.
+    """
     body = pdu.body
     if len(body) < ASSOC_FIXED:
         raise ParseError("A-ASSOCIATE PDU shorter than its fixed part")
     assoc = Associate(
         kind=pdu.type,
-        version=int.from_bytes(body[0:2], "big"),
+        version=body[0] << 8 | body[1],
         # Bytes 11-26 called AE, 27-42 calling AE (PS3.8 Table 9-11); the AC echoes them (Table 9-17).
         called_ae=_ascii(body[4:20]),
         calling_ae=_ascii(body[20:36]),
     )
-    for kind, value in _items(body[ASSOC_FIXED:]):
-        if kind == ITEM_APP_CONTEXT:
-            assoc.app_context = _ascii(value)
-        elif kind == ITEM_PCTX_RQ and len(value) >= 4:
-            abstract = _abstract_syntax(value)
-            if abstract is not None:
-                assoc.proposed[value[0]] = _ascii(abstract)
-        elif kind == ITEM_PCTX_AC and len(value) >= 4:
-            # PS3.8 Table 9-18: ID (1), reserved (1), result/reason (1), reserved (1), transfer syntax.
-            assoc.results[value[0]] = value[2]
+    proposed = assoc.proposed
+    results = assoc.results
+    off = ASSOC_FIXED
+    size = len(body)
+    count = 0
+    while off + 4 <= size and count < MAX_ITEMS:
+        kind = body[off]
+        start = off + 4
+        off = start + (body[off + 2] << 8 | body[off + 3])
+        if off > size:
+            break  # cut by the budget: keep what came before
+        count += 1
+        if kind == ITEM_PCTX_RQ:
+            if off - start >= 4:
+                # PS3.8 Table 9-13: the abstract syntax sub-item first (Table 9-14), as encoders put it;
+                # any other order through _abstract_syntax (same result).
+                end = start + 8 + (body[start + 6] << 8 | body[start + 7]) if off - start >= 8 else off + 1
+                if end <= off and body[start + 4] == ITEM_ABSTRACT:
+                    proposed[body[start]] = _ascii(body[start + 8 : end])
+                else:
+                    abstract = _abstract_syntax(body[start:off])
+                    if abstract is not None:
+                        proposed[body[start]] = _ascii(abstract)
+        elif kind == ITEM_PCTX_AC:
+            if off - start >= 4:
+                # PS3.8 Table 9-18: ID (1), reserved (1), result/reason (1), reserved (1), transfer syntax.
+                results[body[start]] = body[start + 2]
+        elif kind == ITEM_APP_CONTEXT:
+            assoc.app_context = _ascii(body[start:off])
         elif kind == ITEM_USER_INFO:
-            _user_info(assoc, value)
+            _user_info(assoc, body[start:off])
     return assoc
 
 
@@ -189,14 +238,27 @@ def _abstract_syntax(pctx: bytes) -> bytes | None:
 
 
 def _user_info(assoc: Associate, value: bytes) -> None:
-    """User information sub-items (PS3.8 §D.1, PS3.7 Annex D.3.3). User identity (0x58) is never read."""
-    for sub, sub_value in _items(value):
-        if sub == SUB_MAX_LENGTH and len(sub_value) == 4:
-            assoc.max_pdu = int.from_bytes(sub_value, "big")
+    """User information sub-items (PS3.8 §D.1, PS3.7 Annex D.3.3). User identity (0x58) is never read.
+
+    The sub-items are walked in place, as :func:`_items` walks them.
+    """
+    off = 0
+    size = len(value)
+    count = 0
+    while off + 4 <= size and count < MAX_ITEMS:
+        sub = value[off]
+        start = off + 4
+        off = start + (value[off + 2] << 8 | value[off + 3])
+        if off > size:
+            return  # cut by the budget: keep what came before
+        count += 1
+        if sub == SUB_MAX_LENGTH:
+            if off - start == 4:
+                (assoc.max_pdu,) = _U32(value, start)
         elif sub == SUB_IMPL_UID:
-            assoc.implementation_uid = _ascii(sub_value)
+            assoc.implementation_uid = _ascii(value[start:off])
         elif sub == SUB_IMPL_VERSION:
-            assoc.implementation_version = _ascii(sub_value)
+            assoc.implementation_version = _ascii(value[start:off])
 
 
 @dataclass(frozen=True, slots=True)
