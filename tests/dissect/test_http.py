@@ -16,6 +16,7 @@ from tests.support.dissect_fuzz import mutated, run_contract
 from tests.support.streams import tcp_streams, write_tcp_pcap
 from tests.support.tshark import fields
 from wardwatch.dissect import http as http_module
+from wardwatch.dissect._wire.emit import Emitter
 from wardwatch.dissect.http import DISSECTOR, MAX_HEADERS, messages
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.errors import ParseError
@@ -155,7 +156,7 @@ def _reported(data: bytes, *, request: bool, methods: list[bytes]) -> list[tuple
 
 def _reference_dissect(client: bytes, server: bytes) -> list[object]:
     """The dissector as it was written over messages() (before _heads)."""
-    out = http_module.Emitter(CTX)
+    out = Emitter(CTX)
     methods: list[bytes] = []
     seen = 0
     for msg in messages(client, request=True, methods=methods):

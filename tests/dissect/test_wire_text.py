@@ -55,3 +55,21 @@ def test_examples() -> None:
     assert collapse("plain text") == "plain text"
     assert collapse_keep_runs(b" Apache  2.4\t(Unix)\x7f ") == "Apache  2.4 (Unix)"
     assert collapse_keep_runs(b"nginx/1.25") == "nginx/1.25"
+
+
+class _Text(str):
+    """A str subclass (collapse slices it like any str)."""
+
+
+@given(tail=st.sampled_from(["", " ", "  x", "\t", "é", "\x00"]), size=st.sampled_from([0, 1, 2]))
+def test_inputs_around_max_raw(tail: str, size: int) -> None:
+    """Every input type and length around MAX_RAW (the no-copy path takes short str and bytes only)."""
+    text = "a" * (module.MAX_RAW - 3 + size) + tail
+    raw = text.encode()
+    expected = _collapse_by_regex(raw[: module.MAX_RAW].decode("utf-8", errors="replace"))
+    for given_raw in (raw, bytearray(raw), memoryview(raw)):
+        assert collapse(given_raw) == expected
+    assert collapse(text) == collapse(_Text(text)) == _collapse_by_regex(text[: module.MAX_RAW])
+    keep = _keep_runs_by_regex(raw[: module.MAX_RAW].decode("utf-8", errors="replace"))
+    for given_raw in (raw, bytearray(raw), memoryview(raw)):
+        assert collapse_keep_runs(given_raw) == keep
