@@ -361,8 +361,7 @@ class HttpDissector:
 
     def detect(self, data: bytes, ctx: FlowContext) -> bool:
         """True when the first bytes are a request line (method token and a space) or a status line."""
-        end = data.find(b"\n", 0, 256)  # the first line, within the first 256 bytes
-        head = (data[:end] if end >= 0 else data[:256]).rstrip(b"\r")
+        head = data[:256].split(b"\n", 1)[0].rstrip(b"\r")
         return is_request_line(head) or head.startswith((b"HTTP/1.0 ", b"HTTP/1.1 "))
 
     def dissect(self, ctx: FlowContext, client: bytes, server: bytes) -> Iterator[Observation]:
