@@ -95,3 +95,28 @@ def test_record_walk_rejects_a_wrong_output_array() -> None:
     compiled = _extension("wardwatch.capture._kernels")
     with pytest.raises(TypeError):
         compiled.pcap_walk(b"\0" * 64, 0, 64, 100, False, np.zeros((4, 5), dtype=np.float64))
+
+
+I64_RANGE = st.integers(-(2**63), 2**63 - 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300), pairs=st.lists(st.tuples(st.one_of(st.integers(-20, 320), I64_RANGE),
+                                                              st.one_of(st.integers(-5, 320), I64_RANGE)),
+                                                    max_size=20))
+def test_payload_slices_equal_the_reference(data: bytes, pairs: list[tuple[int, int]]) -> None:
+    """The batch payload copies: clamped to the buffer the same way, from bytes, memoryview and bytearray."""
+    walks = _extension("wardwatch.capture._kernels")
+    offs, lens = [p[0] for p in pairs], [p[1] for p in pairs]
+    want = kernels.slices(data, offs, lens)
+    assert all(0 <= len(w) <= len(data) for w in want)
+    assert walks.slices(data, offs, lens) == want
+    assert walks.slices(memoryview(data), offs, lens) == want
+    assert walks.slices(bytearray(data), offs, lens) == want
+
+
+def test_payload_slices_refuse_columns_of_different_lengths() -> None:
+    walks = _extension("wardwatch.capture._kernels")
+    for slices in (kernels.slices, walks.slices):
+        with pytest.raises(ValueError):
+            slices(b"abc", [0, 1], [1])

@@ -1,5 +1,6 @@
 /*
- * Compiled loops of the capture hot path: the record walks that are sequential per record.
+ * Compiled loops of the capture hot path: the record walks that are sequential per record, and the
+ * payload copies of a batch of datagrams (one bytes object each, without a slice object per datagram).
  *
  * Everything else on the hot path is vectorized with numpy; a walk whose next step depends on the bytes
  * just read (the offset chain of capture-file records) is a plain C loop here. The portable Python
@@ -124,9 +125,60 @@ static PyObject *pcapng_epb_walk(PyObject *self, PyObject *args)
     return Py_BuildValue("nn", n, pos);
 }
 
+/* slices(buf, offsets, lengths) -> list of bytes: buf[off : off + len] for each pair, both clamped to
+ * [0, len(buf)] first (see kernels.slices). */
+static PyObject *slices(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *buf_obj, *offs_obj, *lens_obj;
+    if (!PyArg_ParseTuple(args, "OOO", &buf_obj, &offs_obj, &lens_obj))
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf_obj, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *offs = PySequence_Fast(offs_obj, "offsets must be a sequence");
+    PyObject *lens = offs == NULL ? NULL : PySequence_Fast(lens_obj, "lengths must be a sequence");
+    PyObject *out = NULL;
+    if (lens == NULL)
+        goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(offs);
+    if (PySequence_Fast_GET_SIZE(lens) != n) {
+        PyErr_SetString(PyExc_ValueError, "offsets and lengths differ in length");
+        goto done;
+    }
+    out = PyList_New(n);
+    if (out == NULL)
+        goto done;
+    const char *base = (const char *)view.buf;
+    Py_ssize_t size = view.len;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t off = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(offs, i));
+        Py_ssize_t len = off == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(lens, i));
+        if (PyErr_Occurred()) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        Py_ssize_t start = off < 0 ? 0 : (off > size ? size : off);
+        Py_ssize_t room = size - start;
+        Py_ssize_t take = len < 0 ? 0 : (len > room ? room : len);
+        PyObject *item = PyBytes_FromStringAndSize(base + start, take);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+done:
+    Py_XDECREF(offs);
+    Py_XDECREF(lens);
+    PyBuffer_Release(&view);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"pcap_walk", pcap_walk, METH_VARARGS, "Follow classic pcap records (see kernels.py)."},
     {"pcapng_epb_walk", pcapng_epb_walk, METH_VARARGS, "Follow consecutive pcapng EPBs (see kernels.py)."},
+    {"slices", slices, METH_VARARGS, "Payload copies of a batch: buf[off : off + len] each (see kernels.py)."},
     {NULL, NULL, 0, NULL},
 };
 

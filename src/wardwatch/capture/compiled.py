@@ -15,3 +15,4 @@ COMPILED = _walks is not None
 
 pcap_walk = reference.pcap_walk if _walks is None else _walks.pcap_walk
 pcapng_epb_walk = reference.pcapng_epb_walk if _walks is None else _walks.pcapng_epb_walk
+slices = reference.slices if _walks is None else _walks.slices

@@ -2,7 +2,7 @@
 
 The flow table (:mod:`.flows`) decides vectorially which packets carry payload worth handing over; this
 module does the per-packet remainder. TCP segments are placed into bounded per-direction buffers
-(:mod:`.reassembly`, with an inline fast path for the common in-order segment) and a flow's stream goes to
+(:mod:`.reassembly`, in C where built, with a fast path for the common in-order segment) and a flow's stream goes to
 the sink once both budgets are full or the flow ends. UDP datagrams go to the sink a run at a time as a
 :class:`~wardwatch.capture.sink.DatagramBatch` when the sink takes batches (no context object and no
 payload copy per datagram here), else one ``datagram`` call each; non-IP frames one ``frame`` call each.
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from wardwatch.capture.compiled import slices
 from wardwatch.capture.config import CaptureConfig, CaptureStats
 from wardwatch.capture.decode import KIND_L2, PacketBatch
 from wardwatch.capture.flowstate import FlowColumns, Namer
@@ -232,18 +233,21 @@ def _withheld(dv: Delivery, buf: Any, fids: I64, dirs: I64, poff: I64, plen: I64
     keys, first = np.unique(key[udp], return_index=True)
     at_first = np.flatnonzero(udp)[first]
     order = np.argsort(at_first, kind="stable")  # the directions in capture order of their first datagram
-    start, length = poff[at_first[order]].tolist(), plen[at_first[order]].tolist()
+    ks = keys[order].tolist()
+    seen = [slots[k >> 1] for k in ks]
+    new = [i for i, (k, slot) in enumerate(zip(ks, seen, strict=True)) if not slot.asked & (1 << (k & 1))]
+    if new:  # each prepare sets its own direction's rule only: all of them first, then read the rules
+        at = at_first[order[new]]
+        for i, payload in zip(new, slices(buf, poff[at].tolist(), plen[at].tolist()), strict=True):
+            slot, d = seen[i], ks[i] & 1
+            slot.asked |= 1 << d
+            prepare(slot, d, payload)
     ruled: list[int] = []  # positions (in ``keys``) of directions with a rule, and the rule
     rules: list[tuple[int, int]] = []
-    for j, k, at, n in zip(order.tolist(), keys[order].tolist(), start, length, strict=True):
-        slot = slots[k >> 1]
-        d = k & 1
-        if not slot.asked & (1 << d):
-            slot.asked |= 1 << d
-            prepare(slot, d, bytes(buf[at : at + n]))
+    for j, k, slot in zip(order.tolist(), ks, seen, strict=True):
         skips = slot.skips
         if skips is not None:
-            rule = skips[d]
+            rule = skips[k & 1]
             if rule is not None:
                 ruled.append(j)
                 rules.append(rule)

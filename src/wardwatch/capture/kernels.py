@@ -10,6 +10,7 @@ buffer it was given, whatever the bytes say.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,20 @@ def pcapng_epb_walk(
         n += 1
         pos += blen
     return n, pos
+
+
+def slices(raw: Any, offsets: Sequence[int], lengths: Sequence[int]) -> list[bytes]:
+    """``bytes(raw[off : off + length])`` for each pair, with ``off`` and ``length`` first clamped to
+    ``[0, len(raw)]`` and ``[0, len(raw) - off]`` (never Python's negative-index meaning): the payload
+    copies of a batch of datagrams. Raises ValueError when the two sequences differ in length."""
+    if len(offsets) != len(lengths):
+        raise ValueError("offsets and lengths differ in length")
+    size = len(raw)
+    out = []
+    for off, length in zip(offsets, lengths, strict=True):
+        start = min(max(off, 0), size)
+        out.append(bytes(raw[start : start + min(max(length, 0), size - start)]))
+    return out
 
 
 def as_i64(a: Any) -> I64:

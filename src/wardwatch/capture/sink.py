@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wardwatch.capture.compiled import slices
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.fastobj import build, slot_descriptors
 
@@ -158,6 +159,10 @@ class DatagramBatch:
 
     def __len__(self) -> int:
         return len(self.flows)
+
+    def payloads(self) -> list[bytes]:
+        """Every datagram's payload as bytes, in order (one compiled call for the batch where built)."""
+        return slices(self.buf, self.offset, self.length)
 
     def __iter__(self) -> Iterator[tuple[FlowContext, bytes]]:
         """Each datagram as (context, payload), the shape of :meth:`PayloadSink.datagram`."""

@@ -170,14 +170,9 @@ class DissectingSink:
         """Consecutive UDP payloads (capture order): the same facts as one :meth:`datagram` call each."""
         reg = self.registry
         apps = self.apps
-        buf = batch.buf
-        copy = isinstance(buf, memoryview)
         quiet: dict[int, tuple[Plan, int]] = {}  # payloads the pre-filters skipped, by plan (id: cheap hash)
-        for slot, d, off, n, ts, cut in zip(batch.flows, batch.direction, batch.offset, batch.length,
-                                            batch.ts, batch.truncated, strict=True):
-            payload = buf[off : off + n]
-            if copy:
-                payload = bytes(payload)
+        for slot, d, payload, ts, cut in zip(batch.flows, batch.direction, batch.payloads(), batch.ts,
+                                             batch.truncated, strict=True):
             flow: _Flow | None = slot.state
             way = None if flow is None else flow.ways[d]
             known = None if way is None else way.plan
