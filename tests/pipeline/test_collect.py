@@ -17,6 +17,7 @@ from wardwatch.capture.config import CaptureConfig
 from wardwatch.capture.sink import DatagramBatch, FlowSlot
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.dissect.registry import Registry
+from wardwatch.domain.observation import Observation
 from wardwatch.pipeline.collect import DissectingSink
 
 
@@ -187,3 +188,14 @@ def test_withholding_never_changes_facts_counts_or_labels(tmp_path: Path, datagr
     single = DissectingSink(Registry.from_entry_points(["dns"]))
     process_capture(path, OneByOne(single), config=config)
     assert outcome(batched) == outcome(single)
+
+
+def test_facts_are_kept_by_the_observations_identity() -> None:
+    """The sink spells out ``Observation.identity()`` on its hot path: the two must not drift apart."""
+    sink = DissectingSink(Registry([]))
+    first = Observation(1.0, "s", "dns.query", "a.example", "02:00:00:00:00:01", "10.0.0.1")
+    again = Observation(2.0, "s", "dns.query", "a.example", "02:00:00:00:00:01", "10.0.0.1", excerpt="other")
+    other = Observation(3.0, "s", "dns.query", "a.example", "02:00:00:00:00:01", "10.0.0.2")
+    sink._facts_of([first, again, other])
+    assert list(sink._facts) == [first.identity(), other.identity()]
+    assert [(o.ts, o.count) for o in sink.observations] == [(1.0, 1), (2.0, 1), (3.0, 1)]

@@ -115,8 +115,10 @@ class Delivery:
         if slot is None:
             self._name(np.array([fid], dtype=np.int64))
             slot = self.slots[fid]
-        # slot.first is fc.first[fid] (written once, when the flow is created)
-        ctx = slot.context(0, slot.first, sb.truncated)
+        # The context at the flow's first time (slot.first is fc.first[fid], written once, when the flow
+        # is created): the slot's base context itself unless the stream was cut.
+        cut = sb.truncated
+        ctx = slot.context(0, slot.first, True) if cut else slot.base(0)
         self.stats.streams += 1
         self.sink.stream(ctx, client, server)
 

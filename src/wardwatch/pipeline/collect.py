@@ -70,13 +70,15 @@ _UNASKED: Lane = _unasked
 class _Direction:
     """The sink's state for one direction of one UDP flow: its context, label, pre-filter and memo."""
 
-    __slots__ = ("base", "filtered", "key", "lane", "memo", "plan", "wants")
+    __slots__ = ("base", "filtered", "key", "label", "lane", "memo", "plan", "wants")
 
     def __init__(self, base: FlowContext) -> None:
         self.base = base
         self.key = flow_key(base)
-        self.plan: Plan | None = None  # the plan ``wants`` and ``lane`` belong to
+        self.plan: Plan | None = None  # the plan ``wants``, ``lane`` and ``label`` belong to
         self.wants: Wants | None = None
+        #: The app label of a payload the pre-filter skips: the plan's first dissector (None: no dissector).
+        self.label: str | None = None
         #: True when the flow table applies ``wants`` (a byte test) before this sink sees a datagram.
         self.filtered = False
         self.lane: Lane | None = None  # or _UNASKED until the plan's lane is first needed
@@ -146,7 +148,7 @@ class DissectingSink:
     def _facts_of(self, found: list[Observation]) -> None:
         facts = self._facts
         for obs in found:
-            key = obs.identity()
+            key = (obs.mac, obs.ip, obs.kind, obs.value)  # obs.identity(), without a call per fact
             first = facts.setdefault(key, obs)
             if first is not obs:
                 self._seen_again(key, first, obs.ts, obs.count)
@@ -185,8 +187,8 @@ class DissectingSink:
             if wants is not None and not way.filtered and not _wants(wants, payload):  # nothing to find
                 counted = quiet.get(id(plan))
                 quiet[id(plan)] = (plan, 1 if counted is None else counted[1] + 1)
-                if plan.dissectors:
-                    apps.setdefault(way.key, plan.dissectors[0].name)
+                if way.label is not None:
+                    apps.setdefault(way.key, way.label)
                 continue
             lane = way.lane
             if lane is _UNASKED:  # asked for on first use: most answer directions never need one
@@ -218,8 +220,8 @@ class DissectingSink:
             plan = way.plan
             counted = quiet.get(id(plan))
             quiet[id(plan)] = (plan, count if counted is None else counted[1] + count)
-            if plan.dissectors:
-                apps.setdefault(way.key, plan.dissectors[0].name)
+            if way.label is not None:
+                apps.setdefault(way.key, way.label)
         for plan, count in quiet.values():
             reg.count_quiet(plan, count)
 
@@ -241,6 +243,7 @@ class DissectingSink:
             plan = flow.plan = reg.plan(_DATAGRAM, payload, way.base)
         if plan is not way.plan:
             way.plan = plan
+            way.label = plan.dissectors[0].name if plan.dissectors else None
             way.wants = wants = reg.prefilter(plan, way.base)
             way.lane = _UNASKED
             # A settled plan's byte-test pre-filter can run in the flow table, vectorially.
