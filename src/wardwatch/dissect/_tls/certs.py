@@ -1,16 +1,20 @@
 """Identity facts of an X.509 certificate seen in clear (TLS ≤ 1.2 Certificate message), via
 the ``cryptography`` package (RFC 5280 parsing; names rendered as RFC 4514 strings).
+
+``cryptography`` is imported with the first certificate, not with the dissector: most captures carry
+none (TLS 1.3 encrypts them), and its import costs every sensor process about 20 ms of start-up.
 """
 
 from __future__ import annotations
 
 import hashlib
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from typing import TYPE_CHECKING
 
 from wardwatch.dissect._wire.text import clean
 from wardwatch.domain.timefmt import utc_text
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 #: Most SAN DNS names reported per certificate (a CDN certificate can hold hundreds).
 MAX_SAN = 20
@@ -18,6 +22,8 @@ MAX_SAN = 20
 
 def _self_signed(cert: x509.Certificate) -> bool:
     """Subject equals issuer and, where the algorithm is supported, the signature verifies."""
+    from cryptography.exceptions import InvalidSignature
+
     if cert.subject != cert.issuer:
         return False
     try:
@@ -34,6 +40,8 @@ def certificate_facts(der: bytes) -> list[tuple[str, str]]:
 
     Hostile DER can fail in many places inside the parser, so every failure means "no facts".
     """
+    from cryptography import x509
+
     try:
         cert = x509.load_der_x509_certificate(der)
         facts = [
