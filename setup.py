@@ -6,6 +6,7 @@ The extensions hold the few hot-path loops that are too slow in Python, one job 
 * ``wardwatch.capture._decode``: link, network and transport headers of a batch of packets;
 * ``wardwatch.capture._flowkernel``: the flow table's per-packet accounting and its index;
 * ``wardwatch.capture._reassembly``: TCP segment placement into the per-flow stream buffers;
+* ``wardwatch.capture._naming``: the flow table's per-flow texts, sink slots and flow records;
 * ``wardwatch.dissect._wire._dnsfast``: the plain DNS query;
 * ``wardwatch._fastobj``: construction of the slotted dataclasses made per fact and per flow.
 
@@ -29,6 +30,7 @@ setup(
         _extension("wardwatch.capture._flowkernel", "wardwatch/capture/_flowkernel.c",
                    "wardwatch/capture/_flowindex.c", depends=("wardwatch/capture/_flowkernel.h",)),
         _extension("wardwatch.capture._reassembly", "wardwatch/capture/_reassembly.c"),
+        _extension("wardwatch.capture._naming", "wardwatch/capture/_naming.c"),
         _extension("wardwatch.dissect._wire._dnsfast", "wardwatch/dissect/_wire/_dnsfast.c"),
         _extension("wardwatch._fastobj", "wardwatch/_fastobj.c"),
     ]

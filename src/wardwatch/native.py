@@ -13,7 +13,8 @@ from types import ModuleType
 
 #: Every hot-path extension, by dotted module name (the names of ``setup.py``).
 EXTENSIONS = ("wardwatch.capture._kernels", "wardwatch.capture._decode", "wardwatch.capture._flowkernel",
-              "wardwatch.capture._reassembly", "wardwatch.dissect._wire._dnsfast", "wardwatch._fastobj")
+              "wardwatch.capture._reassembly", "wardwatch.capture._naming", "wardwatch.dissect._wire._dnsfast",
+              "wardwatch._fastobj")
 
 
 def extension(name: str) -> ModuleType | None:

@@ -90,16 +90,8 @@ class Delivery:
             k = place(streams, finished, full, budget, buf, fids, dirs, offs, lens, rels, k + 1)
 
     def _name(self, fids: I64) -> None:
-        """Make sure these flows have a slot (endpoint texts and contexts)."""
-        u = np.unique(fids)
-        slots = self.slots
-        missing = u[[f not in slots for f in u.tolist()]] if u.shape[0] else u
-        if missing.shape[0]:
-            ends = self.namer.endpoints(self.fc, missing)
-            first = self.fc.first[missing].tolist()
-            sensor = self.sensor
-            for f, e, t in zip(missing.tolist(), ends, first, strict=True):
-                slots[f] = FlowSlot(e, t, sensor)
+        """Make sure these flows have a slot (endpoint texts and contexts), added in flow id order."""
+        self.namer.make_slots(self.fc, np.unique(fids), self.sensor, self.slots)
 
     # -- per flow -----------------------------------------------------------------------------------
     def emit(self, fid: int) -> None:

@@ -8,15 +8,17 @@ collected (:mod:`wardwatch.capture.reassembly`).
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import socket
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from wardwatch.capture.sink import Endpoints
+from wardwatch.capture.sink import Endpoints, FlowSlot
 from wardwatch.domain.flow import PROTO_L2, PROTO_TCP, FlowRecord
 from wardwatch.fastobj import build, slot_descriptors
+from wardwatch.native import extension
 
 V4_PREFIX = 0x0000FFFF
 
@@ -110,14 +112,33 @@ def mac_text(mac: int) -> str | None:
     return None if mac < 0 else mac.to_bytes(6, "big").hex(":")
 
 
+_naming = extension("wardwatch.capture._naming")
+#: True when the compiled naming loops (``capture._naming``) are in use.
+COMPILED = _naming is not None
 
 
 class Namer:
-    """Turns flow columns into text, caching address strings (many flows share hosts)."""
+    """Turns flow columns into text, caching address strings (many flows share hosts).
 
-    def __init__(self) -> None:
+    The per-flow loops run in C (``capture._naming``, which keeps its own bounded caches of the same
+    texts) where the extension is in use and ``compiled`` is not False; the Python code below is their
+    reference, with equal results.
+    """
+
+    def __init__(self, compiled: bool | None = None) -> None:
+        """``compiled``: None = the C loops when available, False = the Python reference, True = the C
+        loops (ImportError when the extension is not in use)."""
         self._ips: dict[tuple[int, int], str] = {}
         self._macs: dict[int, str | None] = {}
+        if compiled and _naming is None:
+            raise ImportError("wardwatch.capture._naming is not in use")
+        # the cache tables are keyed through a secret salt: crafted addresses cannot share a probe chain
+        self._texts: Any = None if _naming is None or compiled is False else _naming.Texts(secrets.randbits(64))
+
+    @property
+    def compiled(self) -> bool:
+        """True when the C loops run."""
+        return self._texts is not None
 
     def _ip(self, hi: int, lo: int) -> str:
         key = (hi, lo)
@@ -138,6 +159,8 @@ class Namer:
 
     def endpoints(self, fc: FlowColumns, ids: npt.NDArray[np.int64]) -> list[Endpoints]:
         """Endpoints of many flows at once (client = originator)."""
+        if self._texts is not None:
+            return self._texts.endpoints(fc.col, ids)  # type: ignore[no-any-return]
         c = fc.col
         cols = [c[k][ids].tolist() for k in ("a_hi", "a_lo", "a_port", "mac_a", "b_hi", "b_lo", "b_port",
                                              "mac_b", "orig_a", "l2", "proto", "vlan")]
@@ -153,11 +176,28 @@ class Namer:
                 out.append((ip(bhi, blo), ip(ahi, alo), bp, ap, mac(bm), mac(am), proto, v))
         return out
 
+    def make_slots(self, fc: FlowColumns, ids: npt.NDArray[np.int64], sensor: str,
+                   slots: dict[int, FlowSlot]) -> None:
+        """Give each flow of ``ids`` (unique, in the order the slots are to be added) that has no entry in
+        ``slots`` a new :class:`FlowSlot` (its endpoints, first time and ``sensor``)."""
+        if self._texts is not None:
+            self._texts.make_slots(fc.col, ids, sensor, FlowSlot, slots)
+            return
+        missing = ids[[f not in slots for f in ids.tolist()]] if ids.shape[0] else ids
+        if missing.shape[0]:
+            ends = self.endpoints(fc, missing)
+            first = fc.col["first"][missing].tolist()
+            for f, e, t in zip(missing.tolist(), ends, first, strict=True):
+                slots[f] = FlowSlot(e, t, sensor)
+
     def records(
         self, fc: FlowColumns, ids: npt.NDArray[np.int64], sensor: str,
         known: dict[int, Endpoints] | None = None,
     ) -> list[FlowRecord]:
         """:class:`FlowRecord` of many flows at once; ``known`` holds endpoints already named by flow id."""
+        if self._texts is not None and _RECORD_DESCRIPTORS is not None:
+            return self._texts.records(  # type: ignore[no-any-return]
+                fc.col, ids, sensor, known, build, FlowRecord, _RECORD_DESCRIPTORS)
         c = fc.col
         if known:
             id_list = ids.tolist()
