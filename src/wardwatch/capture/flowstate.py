@@ -8,6 +8,7 @@ collected (:mod:`wardwatch.capture.reassembly`).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import secrets
 import socket
 from typing import Any
@@ -126,14 +127,15 @@ class Namer:
     """
 
     def __init__(self, compiled: bool | None = None) -> None:
-        """``compiled``: None = the C loops when available, False = the Python reference, True = the C
-        loops (ImportError when the extension is not in use)."""
+        """``compiled``: None = the C loops where :func:`wardwatch.native.extension` offers them, False = the
+        Python reference, True = the C loops even where the references are forced (tests compare both;
+        ImportError when the extension is not built)."""
         self._ips: dict[tuple[int, int], str] = {}
         self._macs: dict[int, str | None] = {}
-        if compiled and _naming is None:
-            raise ImportError("wardwatch.capture._naming is not in use")
+        module = importlib.import_module("wardwatch.capture._naming") if compiled else \
+            None if compiled is False else _naming
         # the cache tables are keyed through a secret salt: crafted addresses cannot share a probe chain
-        self._texts: Any = None if _naming is None or compiled is False else _naming.Texts(secrets.randbits(64))
+        self._texts: Any = None if module is None else module.Texts(secrets.randbits(64))
 
     @property
     def compiled(self) -> bool:
