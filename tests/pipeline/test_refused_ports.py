@@ -1,6 +1,7 @@
 """A TCP port answered with nothing but resets was refused (RFC 9293 §3.10.7.1): the flow record says so on
 both flow-table paths, the responder gets no ``net.service`` for it, the inventory keeps the flag (AND over
-the attempts a row stands for), and Zeek's ``conn_state`` REJ means the same."""
+the attempts a row stands for), and Zeek's ``conn_state`` REJ and Suricata's reset-only ``tcp_flags_tc``
+mean the same (flow record and observations)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.capture.builders import MAC_A, MAC_B, eth, ip4, pcap, tcp
 from wardwatch.capture import NullSink, process_capture
 from wardwatch.domain.flow import FlowRecord
 from wardwatch.inventory.repository import Inventory
-from wardwatch.logs.zeek import conn_flow
+from wardwatch.logs import eve
+from wardwatch.logs.zeek import conn, conn_flow
 from wardwatch.pipeline.endpoints import flow_observations
 
 SYN, ACK, RST, PSH = 0x02, 0x10, 0x04, 0x08
@@ -82,3 +84,30 @@ def test_zeek_rejected_connections_are_refused() -> None:
     accepted = conn_flow({**record, "conn_state": "SF"}, "zeek")
     assert rejected is not None and rejected.refused
     assert accepted is not None and not accepted.refused
+    services = {o.value for o in conn(record, "zeek") if o.kind == "net.service"}
+    assert services == set()  # the reset shows the host, not a service
+    assert {o.value for o in conn({**record, "conn_state": "SF"}, "zeek") if o.kind == "net.service"} == {"tcp/23"}
+
+
+def _eve_flow(flags_tc: str, *, proto: str = "TCP", to_client: int = 1) -> dict[str, object]:
+    """A Suricata EVE flow record (the shape of Suricata 7's eve.json) of one attempt on port 23."""
+    return {"timestamp": "2026-11-28T10:00:00.000000+0000", "event_type": "flow", "src_ip": CLIENT,
+            "src_port": 40023, "dest_ip": SERVER, "dest_port": 23, "proto": proto,
+            "flow": {"pkts_toserver": 1, "pkts_toclient": to_client, "bytes_toserver": 74,
+                     "bytes_toclient": 60 * to_client, "start": "2026-11-28T10:00:00.000000+0000",
+                     "end": "2026-11-28T10:00:00.000100+0000", "state": "closed", "reason": "timeout"},
+            "tcp": {"tcp_flags": "16", "tcp_flags_ts": "02", "tcp_flags_tc": flags_tc, "state": "closed"}}
+
+
+def test_suricata_reset_only_answers_are_refused() -> None:
+    cases = {"14": True, "04": True, "12": False, "1b": False, "00": False, "zz": False}
+    for flags_tc, refused in cases.items():
+        record = _eve_flow(flags_tc)
+        flow = eve.eve_flow(record, "suricata")
+        assert flow is not None and flow.refused is refused, flags_tc
+        services = {o.value for o in eve.eve_observations(record, "suricata") if o.kind == "net.service"}
+        assert services == (set() if refused else {"tcp/23"}), flags_tc
+    unanswered = eve.eve_flow(_eve_flow("00", to_client=0), "suricata")
+    assert unanswered is not None and not unanswered.refused
+    udp = eve.eve_flow(_eve_flow("14", proto="UDP"), "suricata")
+    assert udp is not None and not udp.refused

@@ -162,6 +162,21 @@ def _anomaly(e: _Event) -> Iterator[Observation]:
     yield from e.about("src", "ids.anomaly", f"{a.get('type', '')} {a.get('event', '')}".strip())
 
 
+def _refused(record: Record) -> bool:
+    """A TCP attempt the responder refused: it answered only with resets (RFC 9293 §3.10.7.1, a closed
+    port). Suricata's ``tcp.tcp_flags_tc`` is the hex OR of the TCP flags seen towards the client: a reset
+    (0x04) without a SYN (0x02) there means no SYN-ACK ever came back."""
+    if str(record.get("proto", "")).upper() != "TCP":
+        return False
+    tcp = record.get("tcp")
+    flags = tcp.get("tcp_flags_tc") if isinstance(tcp, dict) else None
+    try:
+        to_client = int(str(flags), 16)
+    except ValueError:
+        return False
+    return bool(to_client & 0x04) and not to_client & 0x02
+
+
 def _flow(e: _Event) -> Iterator[Observation]:
     f = e.section("flow")
     yield from e.about("src", "net.ip", e.src_ip)
@@ -169,7 +184,7 @@ def _flow(e: _Event) -> Iterator[Observation]:
         yield from e.about("dst", "net.ip", e.dst_ip)
         proto = str(e.record.get("proto", "")).lower()
         app = _text(e.record.get("app_proto"))
-        if proto in ("tcp", "udp") and e.record.get("dest_port"):
+        if proto in ("tcp", "udp") and e.record.get("dest_port") and not _refused(e.record):
             label = f"{proto}/{e.record['dest_port']}" + (f" {app}" if app and app != "failed" else "")
             yield from e.about("dst", "net.service", label)
 
@@ -205,4 +220,5 @@ def eve_flow(record: Record, sensor: str) -> FlowRecord | None:
         first_seen=parse_ts(f.get("start")) or e.ts, last_seen=parse_ts(f.get("end")) or e.ts,
         packets_fwd=num("pkts_toserver"), packets_rev=num("pkts_toclient"), bytes_fwd=num("bytes_toserver"),
         bytes_rev=num("bytes_toclient"), app=app if app and app != "failed" else None, sensor=sensor,
+        refused=num("pkts_toclient") > 0 and _refused(record),
     )

@@ -164,6 +164,12 @@ def ntp(record: Record, sensor: str) -> Iterator[Observation]:
         yield from _obs(record, sensor, "ntp.stratum", record.get("stratum"), ip=resp)
 
 
+def _rejected(record: Record) -> bool:
+    """Zeek's ``conn_state`` REJ: the connection attempt was rejected (the responder answered the SYN with
+    a reset, RFC 9293 §3.10.7.1: a closed port)."""
+    return (_text(record.get("proto")) or "tcp") == "tcp" and _text(record.get("conn_state")) == "REJ"
+
+
 def conn(record: Record, sensor: str) -> Iterator[Observation]:
     """conn.log: who owns which address (with mac-logging) and which services answered."""
     orig, resp = _ip(record, "orig"), _ip(record, "resp")
@@ -175,7 +181,8 @@ def conn(record: Record, sensor: str) -> Iterator[Observation]:
         port = record.get("id.resp_p") or values.obj(record.get("id")).get("resp_p")
         label = f"{proto}/{port}" + (f" {service.split(',')[0]}" if service else "")
         yield from _obs(record, sensor, "net.ip", resp, ip=resp, mac=values.mac(record.get("resp_l2_addr")))
-        yield from _obs(record, sensor, "net.service", label, ip=resp)
+        if not _rejected(record):  # a reset to a SYN says the host is there, not that the port serves
+            yield from _obs(record, sensor, "net.service", label, ip=resp)
 
 
 def conn_flow(record: Record, sensor: str) -> FlowRecord | None:
@@ -203,8 +210,7 @@ def conn_flow(record: Record, sensor: str) -> FlowRecord | None:
         first_seen=ts, last_seen=ts + duration, packets_fwd=num("orig_pkts"), packets_rev=num("resp_pkts"),
         bytes_fwd=num("orig_ip_bytes"), bytes_rev=num("resp_ip_bytes"),
         app=service.split(",")[0].lower() if service else None, sensor=sensor,
-        # Zeek's conn_state REJ: the connection attempt was rejected (the responder answered the SYN with RST).
-        refused=proto == PROTO_TCP and _text(record.get("conn_state")) == "REJ",
+        refused=proto == PROTO_TCP and _rejected(record),
     )
 
 
