@@ -151,9 +151,10 @@ def test_generated_flows_are_named_alike(flows: list[dict[str, Any]], data: st.D
     # slots: some flows have one already (kept as they are), the others get one, in id order
     before = {f: FlowSlot(("x", "y", 1, 2, None, None, 6, None), 1.0, "old") for f in sorted(some)}
     slots_ref, slots_comp = dict(before), dict(before)
-    ref.make_slots(fc, unique, "sensor-1", slots_ref)
-    comp.make_slots(fc, unique, "sensor-1", slots_comp)
+    ref.make_slots(fc, ids % n, "sensor-1", slots_ref)  # any order, repeats
+    comp.make_slots(fc, ids % n, "sensor-1", slots_comp)
     assert slot_view(slots_comp) == slot_view(slots_ref)
+    assert list(slots_comp)[len(before):] == sorted(set((ids % n).tolist()) - some)
     assert all(slots_comp[f] is before[f] for f in before)
     assert all(type(s) is FlowSlot for s in slots_comp.values())
 
@@ -218,13 +219,31 @@ def test_texts_are_shared_between_flows() -> None:
 def test_ids_out_of_bounds_raise_on_both_paths() -> None:
     fc = columns([{"a_hi": 0, "a_lo": V4 | 1}], cap=4)
     for namer in both():
-        for bad in ([4], [-5], [2**62]):
+        for bad in ([4], [-5], [2**62], [0, 1, 4] * 20):
             with pytest.raises(IndexError):
                 namer.endpoints(fc, np.asarray(bad, dtype=np.int64))
             with pytest.raises(IndexError):
                 namer.records(fc, np.asarray(bad, dtype=np.int64), "s")
-            with pytest.raises(IndexError):
-                namer.make_slots(fc, np.asarray(bad, dtype=np.int64), "s", {})
+        for bad in ([4], [-1], [2**62], [-2**63], [0, 1, 4] * 20, [3, -1] * 20):
+            slots = {4: FlowSlot(("x", "y", 1, 2, None, None, 6, None), 1.0, "old"), -1: None}
+            with pytest.raises(IndexError):  # slots take flow ids only (rows of the columns)
+                namer.make_slots(fc, np.asarray(bad, dtype=np.int64), "s", slots)  # type: ignore[arg-type]
+            assert len(slots) == 2
+
+
+@pytest.mark.parametrize("rows", [1, 63, 64, 65, 200])
+def test_many_slots_come_in_id_order(rows: int) -> None:
+    fc = columns([{"a_hi": 0, "a_lo": V4 | i, "b_hi": 1, "b_lo": i, "first": i / 3} for i in range(rows)])
+    rng = np.random.default_rng(rows)
+    ids = rng.integers(0, rows, size=3 * rows + 40)
+    ids[-1] = rows - 1
+    for step in (1, -1, 3):
+        slots_ref: dict[int, FlowSlot] = {}
+        slots_comp: dict[int, FlowSlot] = {}
+        Namer(compiled=False).make_slots(fc, ids[::step], "s", slots_ref)
+        Namer(compiled=True).make_slots(fc, ids[::step], "s", slots_comp)
+        assert slot_view(slots_comp) == slot_view(slots_ref)
+        assert list(slots_comp) == sorted(set(ids[::step].tolist()))
 
 
 def test_macs_past_48_bits_raise_on_both_paths() -> None:

@@ -430,6 +430,60 @@ static PyObject *Texts_endpoints(Texts *self, PyObject *const *args, Py_ssize_t 
     return out;
 }
 
+/* Up to this many ids are sorted in place; more are sorted through a bitmap of the rows. */
+#define FEW_IDS 32
+
+/* The distinct ids, ascending (numpy.unique), as a PyMem array of `*count` rows; NULL with IndexError
+ * when an id is not a row of the columns (negative or past the end), NULL with MemoryError. */
+static int64_t *unique_rows(const Ids *ids, Py_ssize_t rows, Py_ssize_t *count)
+{
+    for (Py_ssize_t k = 0; k < ids->n; k++) {
+        int64_t f = id_at(ids, k);
+        if (f < 0 || f >= (int64_t)rows) {
+            PyErr_Format(PyExc_IndexError, "flow id %lld is out of bounds for %zd flows", (long long)f, rows);
+            return NULL;
+        }
+    }
+    int64_t *out = PyMem_Malloc((size_t)(ids->n ? ids->n : 1) * sizeof(int64_t));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t m = 0;
+    if (ids->n <= FEW_IDS) { /* insertion sort, dropping repeats */
+        for (Py_ssize_t k = 0; k < ids->n; k++) {
+            int64_t f = id_at(ids, k);
+            Py_ssize_t j = m;
+            while (j > 0 && out[j - 1] > f)
+                j--;
+            if (j > 0 && out[j - 1] == f)
+                continue;
+            memmove(out + j + 1, out + j, (size_t)(m - j) * sizeof(int64_t));
+            out[j] = f;
+            m++;
+        }
+    } else { /* one bit per row, then the set bits in row order */
+        size_t words = ((size_t)rows + 63) / 64;
+        uint64_t *bits = PyMem_Calloc(words, sizeof(uint64_t));
+        if (bits == NULL) {
+            PyMem_Free(out);
+            PyErr_NoMemory();
+            return NULL;
+        }
+        for (Py_ssize_t k = 0; k < ids->n; k++) {
+            uint64_t f = (uint64_t)id_at(ids, k);
+            bits[f >> 6] |= (uint64_t)1 << (f & 63);
+        }
+        for (size_t w = 0; w < words; w++) {
+            for (uint64_t b = bits[w]; b; b &= b - 1)
+                out[m++] = (int64_t)(w * 64 + (size_t)__builtin_ctzll(b));
+        }
+        PyMem_Free(bits);
+    }
+    *count = m;
+    return out;
+}
+
 static PyObject *Texts_make_slots(Texts *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 5 || !PyDict_Check(args[4])) {
@@ -445,10 +499,13 @@ static PyObject *Texts_make_slots(Texts *self, PyObject *const *args, Py_ssize_t
         cols_release(&c);
         return NULL;
     }
-    int ok = 1;
-    for (Py_ssize_t k = 0; ok && k < ids.n; k++) {
-        int64_t f = id_at(&ids, k);
-        PyObject *key = PyLong_FromLongLong(f);
+    Py_ssize_t count = 0;
+    int64_t *rows = unique_rows(&ids, c.rows, &count);
+    PyBuffer_Release(&ids.v);
+    int ok = rows != NULL;
+    for (Py_ssize_t k = 0; ok && k < count; k++) {
+        Py_ssize_t r = (Py_ssize_t)rows[k];
+        PyObject *key = PyLong_FromSsize_t(r);
         if (key == NULL) {
             ok = 0;
             break;
@@ -459,8 +516,7 @@ static PyObject *Texts_make_slots(Texts *self, PyObject *const *args, Py_ssize_t
             Py_DECREF(key);
             continue;
         }
-        Py_ssize_t r = row_of(&c, f);
-        PyObject *ends = r < 0 ? NULL : ends_tuple(self, &c, r);
+        PyObject *ends = ends_tuple(self, &c, r);
         PyObject *first = ends == NULL ? NULL : PyFloat_FromDouble(c.f[C_FIRST][r]);
         PyObject *slot = NULL;
         if (first != NULL) {
@@ -473,7 +529,7 @@ static PyObject *Texts_make_slots(Texts *self, PyObject *const *args, Py_ssize_t
         Py_XDECREF(ends);
         Py_DECREF(key);
     }
-    PyBuffer_Release(&ids.v);
+    PyMem_Free(rows);
     cols_release(&c);
     if (!ok)
         return NULL;
@@ -597,7 +653,7 @@ static PyMethodDef Texts_methods[] = {
      "endpoints(col, ids): the Endpoints tuple of each flow (Namer.endpoints)."},
     {"make_slots", (PyCFunction)(void (*)(void))Texts_make_slots, METH_FASTCALL,
      "make_slots(col, ids, sensor, slot_class, slots): slots[f] = slot_class(endpoints, first, sensor) for "
-     "each flow f of ids not in slots (Namer.make_slots)."},
+     "each distinct flow f of ids not in slots, in ascending order (Namer.make_slots)."},
     {"records", (PyCFunction)(void (*)(void))Texts_records, METH_FASTCALL,
      "records(col, ids, sensor, known, build, cls, descriptors): the flow record of each flow, made by "
      "build (Namer.records)."},

@@ -91,7 +91,7 @@ class Delivery:
 
     def _name(self, fids: I64) -> None:
         """Make sure these flows have a slot (endpoint texts and contexts), added in flow id order."""
-        self.namer.make_slots(self.fc, np.unique(fids), self.sensor, self.slots)
+        self.namer.make_slots(self.fc, fids, self.sensor, self.slots)
 
     # -- per flow -----------------------------------------------------------------------------------
     def emit(self, fid: int) -> None:

@@ -180,12 +180,17 @@ class Namer:
 
     def make_slots(self, fc: FlowColumns, ids: npt.NDArray[np.int64], sensor: str,
                    slots: dict[int, FlowSlot]) -> None:
-        """Give each flow of ``ids`` (unique, in the order the slots are to be added) that has no entry in
-        ``slots`` a new :class:`FlowSlot` (its endpoints, first time and ``sensor``)."""
+        """Give each distinct flow of ``ids`` (any order, repeats allowed) that has no entry in ``slots`` a new
+        :class:`FlowSlot` (its endpoints, first time and ``sensor``), in ascending id order.
+
+        IndexError when an id is not a row of the columns (negative or past the end)."""
         if self._texts is not None:
             self._texts.make_slots(fc.col, ids, sensor, FlowSlot, slots)
             return
-        missing = ids[[f not in slots for f in ids.tolist()]] if ids.shape[0] else ids
+        u = np.unique(ids)
+        if u.shape[0] and (u[0] < 0 or u[-1] >= fc.col["first"].shape[0]):
+            raise IndexError(f"flow ids {int(u[0])}..{int(u[-1])} out of bounds for {fc.col['first'].shape[0]} flows")
+        missing = u[[f not in slots for f in u.tolist()]] if u.shape[0] else u
         if missing.shape[0]:
             ends = self.endpoints(fc, missing)
             first = fc.col["first"][missing].tolist()
