@@ -28,9 +28,11 @@ setup(
         _extension("wardwatch.capture._kernels", "wardwatch/capture/_kernels.c"),
         _extension("wardwatch.capture._decode", "wardwatch/capture/_decode.c"),
         _extension("wardwatch.capture._flowkernel", "wardwatch/capture/_flowkernel.c",
-                   "wardwatch/capture/_flowindex.c", depends=("wardwatch/capture/_flowkernel.h",)),
+                   "wardwatch/capture/_flowindex.c",
+                   depends=("wardwatch/capture/_flowkernel.h", "wardwatch/capture/_cshared.h")),
         _extension("wardwatch.capture._reassembly", "wardwatch/capture/_reassembly.c"),
-        _extension("wardwatch.capture._naming", "wardwatch/capture/_naming.c"),
+        _extension("wardwatch.capture._naming", "wardwatch/capture/_naming.c",
+                   depends=("wardwatch/capture/_cshared.h",)),
         _extension("wardwatch.dissect._wire._dnsfast", "wardwatch/dissect/_wire/_dnsfast.c"),
         _extension("wardwatch._fastobj", "wardwatch/_fastobj.c"),
     ]

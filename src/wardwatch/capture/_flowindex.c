@@ -12,27 +12,6 @@
 
 /* -- buffers ------------------------------------------------------------------------------------------ */
 
-static int format_ok(const Py_buffer *v, char want)
-{
-    const char *f = v->format;
-    if (f == NULL)
-        return 0;
-    if (f[0] == '@' || f[0] == '=')
-        f++;
-    if (f[0] == '\0' || f[1] != '\0')
-        return 0;
-    switch (want) {
-    case 'i':
-        return v->itemsize == 8 && (f[0] == 'q' || f[0] == 'l');
-    case 'u':
-        return v->itemsize == 8 && (f[0] == 'Q' || f[0] == 'L');
-    case 'f':
-        return v->itemsize == 8 && f[0] == 'd';
-    default:
-        return v->itemsize == 1 && f[0] == '?';
-    }
-}
-
 int get_buf(PyObject *obj, Py_buffer *v, char want, int writable, Py_ssize_t items, const char *name)
 {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);

@@ -9,15 +9,7 @@
 #include <Python.h>
 #include <stdint.h>
 
-/* SplitMix64 finalizer: spreads a (salted) hash over the slots of a table. */
-static inline uint64_t scramble(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ULL;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
+#include "_cshared.h"
 
 /* Buffers (_flowindex.c). Element types: 'i' int64, 'u' uint64, 'f' float64, 'b' bool. A contiguous
  * buffer of at least `items` such elements, else an exception. */

@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #endif
 
+#include "_cshared.h"
+
 /* wardwatch.domain.flow protocol numbers (IANA "Assigned Internet Protocol Numbers"; 0 marks a non-IP
  * frame). */
 #define PROTO_L2 0
@@ -55,16 +57,6 @@ typedef struct {
     size_t mask; /* capacity - 1; capacity is a power of two, at most 3/4 full */
     size_t count;
 } Cache;
-
-/* SplitMix64 finalizer. */
-static inline uint64_t scramble(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ULL;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
 
 static inline size_t home(uint64_t salt, uint64_t hi, uint64_t lo, size_t mask)
 {
@@ -229,27 +221,6 @@ typedef struct {
     const double *f[C_COUNT];
     const uint8_t *b[C_COUNT];
 } Cols;
-
-static int format_ok(const Py_buffer *v, char want)
-{
-    const char *f = v->format;
-    if (f == NULL)
-        return 0;
-    if (f[0] == '@' || f[0] == '=')
-        f++;
-    if (f[0] == '\0' || f[1] != '\0')
-        return 0;
-    switch (want) {
-    case 'i':
-        return v->itemsize == 8 && (f[0] == 'q' || f[0] == 'l');
-    case 'u':
-        return v->itemsize == 8 && (f[0] == 'Q' || f[0] == 'L');
-    case 'f':
-        return v->itemsize == 8 && f[0] == 'd';
-    default:
-        return v->itemsize == 1 && f[0] == '?';
-    }
-}
 
 static void cols_release(Cols *c)
 {

@@ -120,18 +120,16 @@ class FlowSlot:
 
     def base(self, direction: int) -> FlowContext:
         """The context of one direction at the flow's first time (built once, on first use)."""
-        if direction == 0:
-            ctx = self._base0
-            if ctx is None:
-                cip, sip, cport, sport, cmac, smac, proto, vlan = self.ends
-                ctx = self._base0 = new_context(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport,
-                                                vlan)
-            return ctx
-        ctx = self._base1
+        ctx = self._base1 if direction else self._base0
         if ctx is None:
             cip, sip, cport, sport, cmac, smac, proto, vlan = self.ends
-            ctx = self._base1 = new_context(self.first, self.sensor, proto, smac, cmac, sip, cip, sport, cport,
-                                            vlan)
+            if direction:  # sent by the responder (server)
+                cip, sip, cport, sport, cmac, smac = sip, cip, sport, cport, smac, cmac
+            ctx = new_context(self.first, self.sensor, proto, cmac, smac, cip, sip, cport, sport, vlan)
+            if direction:
+                self._base1 = ctx
+            else:
+                self._base0 = ctx
         return ctx
 
     def context(self, direction: int, ts: float, truncated: bool = False) -> FlowContext:
