@@ -35,9 +35,12 @@ def actor(by: str | None) -> str:
 
 
 def _desk(ctx: typer.Context, db: str | None) -> Any:
+    from wardwatch.alerting.config import routing_for
     from wardwatch.alerting.lifecycle import AlertDesk
+    from wardwatch.cli.common import settings_for
 
-    return AlertDesk(open_inventory(ctx, db).engine)
+    routing = routing_for(settings_for(ctx, db))
+    return AlertDesk(open_inventory(ctx, db).engine, routing)
 
 
 def _show(view: Any, output: OutputFormat) -> None:
@@ -130,11 +133,14 @@ def alert_escalate(ctx: typer.Context, db: DbOption = None, now: NowOption = Non
 
 
 # -- feeds ---------------------------------------------------------------------------------------------
-def _warn(inventory: Any, window_days: float) -> Any:
+def _warn(ctx: typer.Context, db: str | None, inventory: Any, window_days: float) -> Any:
+    from wardwatch.alerting.config import routing_for
     from wardwatch.alerting.lifecycle import AlertDesk
+    from wardwatch.cli.common import settings_for
     from wardwatch.detect.early_warning import EarlyWarning
 
-    return EarlyWarning(inventory, AlertDesk(inventory.engine), window_days=window_days)
+    routing = routing_for(settings_for(ctx, db))
+    return EarlyWarning(inventory, AlertDesk(inventory.engine, routing), window_days=window_days)
 
 
 @feeds_app.command("import")
@@ -158,7 +164,7 @@ def feeds_import(
         fail(f"not a TLP level: {tlp}", code=2)
     inventory = open_inventory(ctx, db)
     store, moment = IndicatorStore(inventory.engine), time.time() if now is None else now
-    warning, failed = _warn(inventory, window_days), 0
+    warning, failed = _warn(ctx, db, inventory, window_days), 0
     for path in paths:
         name = feed or (f"misp:{path.name}" if path.is_dir() else f"stix:{path.stem}")
         try:
@@ -198,7 +204,7 @@ def feeds_poll(
         fail(str(exc), code=2)
     inventory = open_inventory(ctx, db)
     moment = time.time() if now is None else now
-    warning = _warn(inventory, window_days)
+    warning = _warn(ctx, db, inventory, window_days)
     scheduler = FeedScheduler(IndicatorStore(inventory.engine), feeds,
                               on_result=lambda r: warning.on_indicators(r.added, moment))
     outcomes = [scheduler.run(f, moment) for f in feeds] if all_feeds else scheduler.run_due(moment)

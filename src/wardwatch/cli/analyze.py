@@ -35,9 +35,11 @@ def analyze(
     missing = [str(p) for p in captures if not p.is_file()]
     if missing:
         fail(f"no such capture file: {', '.join(missing)}", code=2)
+    from wardwatch.alerting.config import routing_for
     from wardwatch.cli.common import settings_for
 
     settings = settings_for(ctx, db)
+    routing = routing_for(settings)  # an invalid [alerting] section stops here, before any work
     inventory = open_inventory(ctx, db)
     started = time.perf_counter()
     with Progress(
@@ -60,7 +62,7 @@ def analyze(
 
         report = analyze_captures(
             captures, inventory, sensor=sensor, progress=on_progress, on_file=on_file,
-            local_networks=settings.identify.local_networks,
+            local_networks=settings.identify.local_networks, routing=routing,
         )
     elapsed = max(time.perf_counter() - started, 1e-9)
     table = Table(title="analyze summary", show_header=True)

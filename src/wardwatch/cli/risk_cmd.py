@@ -71,11 +71,14 @@ def _known(kb: Any) -> tuple[dict[tuple[str, str], str], set[str]]:
     return kb.advisory_versions(), set(kb.kev())
 
 
-def _early_warning(inventory: Any, kb: Any, before: tuple[dict[tuple[str, str], str], set[str]]) -> list[Any]:
+def _early_warning(inventory: Any, kb: Any, before: tuple[dict[tuple[str, str], str], set[str]],
+                   settings: Any) -> list[Any]:
     """Issue 9 early warning after an import: one alert per new or updated advisory, and per new KEV entry,
-    that touches devices of the inventory (matched at once; re-imports raise nothing new)."""
+    that touches devices of the inventory (matched at once; re-imports raise nothing new), delivered through
+    the ``[alerting]`` routes of ``settings``."""
     import time
 
+    from wardwatch.alerting.config import routing_for
     from wardwatch.alerting.lifecycle import AlertDesk
     from wardwatch.detect.early_warning import EarlyWarning
 
@@ -85,7 +88,7 @@ def _early_warning(inventory: Any, kb: Any, before: tuple[dict[tuple[str, str], 
     new_kev = kev_now - kev_before
     if not changed and not new_kev:
         return []
-    warning = EarlyWarning(inventory, AlertDesk(inventory.engine), kb=kb)
+    warning = EarlyWarning(inventory, AlertDesk(inventory.engine, routing_for(settings)), kb=kb)
     now = time.time()
     fresh = [a for a in kb.advisories() if (a.source, a.id) in changed]
     raised: list[Any] = warning.on_advisories(fresh, now) if fresh else []
@@ -138,10 +141,10 @@ def intel_import(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing[:3])}", code=2)
-    inventory, kb, _settings = _open(ctx, db)
+    inventory, kb, settings = _open(ctx, db)
     before = _known(kb)
     report = import_paths(kb, paths, schema_dir=schema_dir, vendor=vendor, model=model)
-    raised = _early_warning(inventory, kb, before) if report.imported else []
+    raised = _early_warning(inventory, kb, before, settings) if report.imported else []
     if output is OutputFormat.json:
         write_json({**report.to_dict(), "early_warning": _warning_dict(raised)})
     else:
@@ -178,11 +181,11 @@ def intel_update(
                        f"failed {len(report.failed)} (cache {folder})"))
     if do_import:
         files = [f for f in report.files if f.exists() and not f.name.endswith(".txt")]
-        inventory, kb, _settings = _open(ctx, db)
+        inventory, kb, settings = _open(ctx, db)
         before = _known(kb)
         imported = import_paths(kb, files)
         _print_import(imported, quiet=True)
-        _print_warnings(_early_warning(inventory, kb, before) if imported.imported else [])
+        _print_warnings(_early_warning(inventory, kb, before, settings) if imported.imported else [])
     if report.failed:
         raise typer.Exit(EXIT_SKIPPED)
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wardwatch.capture.engine import CaptureConfig, process_capture
 from wardwatch.dissect.registry import Registry
@@ -19,6 +20,9 @@ from wardwatch.errors import CaptureError
 from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline.collect import DissectingSink, flow_key
 from wardwatch.pipeline.endpoints import clean, flow_observations, gateway_macs
+
+if TYPE_CHECKING:
+    from wardwatch.alerting.routing import Routing
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +93,10 @@ def analyze_file(
     progress: Progress | None = None,
     local_networks: tuple[str, ...] = (),
     detect: bool = True,
+    routing: Routing | None = None,
 ) -> tuple[FileReport, int, int]:
-    """Analyze one capture into ``inventory`` (and run detection over it unless ``detect`` is false);
-    returns the report and (new, updated) device counts."""
+    """Analyze one capture into ``inventory`` (and run detection over it unless ``detect`` is false, new
+    alerts delivered through ``routing``); returns the report and (new, updated) device counts."""
     report = FileReport(path=str(path))
     sink = DissectingSink(registry)
     try:
@@ -115,17 +120,18 @@ def analyze_file(
     if detect:
         from wardwatch.detect.service import detect_and_alert
 
-        report.alerts = len(detect_and_alert(inventory, flows, observations).alerts)
+        report.alerts = len(detect_and_alert(inventory, flows, observations, routing=routing).alerts)
     return report, summary.devices_new, summary.devices_updated
 
 
-def watch_changes(inventory: Inventory, now: float, *, initial: bool = False) -> int:
+def watch_changes(inventory: Inventory, now: float, *, initial: bool = False, routing: Routing | None = None) -> int:
     """Turn what the ingest recorded in device history (new device, firmware change, new service, moved,
     reclassified …) into change events and, by the configured rules, alerts. Returns how many changes.
 
     ``now`` is the time of the data (the newest packet of the captures just analyzed), so "gone silent"
     means silent in the capture, not since the capture was taken. On the ``initial`` discovery of an empty
-    inventory every device is new: that is recorded in history but raises no alert.
+    inventory every device is new: that is recorded in history but raises no alert. New alerts go out
+    through ``routing`` (the ``[alerting]`` settings; none: recorded only).
     """
     from dataclasses import replace as dc_replace
 
@@ -135,7 +141,7 @@ def watch_changes(inventory: Inventory, now: float, *, initial: bool = False) ->
     rules = ChangeRules()
     if initial:
         rules = dc_replace(rules, severities={**rules.severities, "new_device": None})
-    changes, _ = ChangeMonitor(inventory, AlertDesk(inventory.engine), rules).scan(now)
+    changes, _ = ChangeMonitor(inventory, AlertDesk(inventory.engine, routing), rules).scan(now)
     return len(changes)
 
 
@@ -150,6 +156,7 @@ def analyze_captures(
     on_file: Callable[[Path], None] | None = None,
     local_networks: tuple[str, ...] = (),
     detect: bool = True,
+    routing: Routing | None = None,
 ) -> AnalyzeReport:
     """Analyze captures one after the other into ``inventory`` and summarise."""
     registry = registry or Registry.from_entry_points()
@@ -161,14 +168,14 @@ def analyze_captures(
             on_file(path)
         file_report, new, updated = analyze_file(
             path, inventory, registry, sensor=sensor, config=config, progress=progress,
-            local_networks=local_networks, detect=detect,
+            local_networks=local_networks, detect=detect, routing=routing,
         )
         report.files.append(file_report)
         newest = max(newest, file_report.newest)
         report.devices_new += new
         report.devices_updated += updated
     if detect and newest:
-        report.changes = watch_changes(inventory, newest, initial=initial)
+        report.changes = watch_changes(inventory, newest, initial=initial, routing=routing)
     report.dissected = dict(registry.stats.parsed)
     report.refused = dict(registry.stats.errors)
     report.devices_total = inventory.count_devices()
