@@ -113,10 +113,11 @@ def sensor(
                                        _read_seed(nats_nkey), tls_ca, tls_cert, tls_key))
         return
     from wardwatch.pipeline.allinone import run_all_in_one
+    from wardwatch.pipeline.server import ServerSettings
 
     report = run_all_in_one(settings.database_url, Sensor(sensor_settings, source, _memory_outlet(),
                                                           IdSource(sensor_name)), stop,
-                            local_networks=local)
+                            local_networks=local, server=ServerSettings.of(settings))
     err_console.print(f"sensor {sensor_name}: {report.batches} batches, {report.observations} observations, "
                       f"counters {report.counters}", markup=False)
 
@@ -185,12 +186,13 @@ def _run_distributed(source: Any, sensor_settings: Any, stop: threading.Event, s
 
 
 def _server_worker(url: str, deployment: str, options: Any, durable: str, ack_wait: float,
-                   local: tuple[str, ...]) -> None:
-    """One server worker process (also used in-process for --workers 1)."""
+                   local: tuple[str, ...], server_settings: Any = None) -> None:
+    """One server worker process (also used in-process for --workers 1); it also prunes the batch ledger
+    (``[server] ledger_retention_days``, at most once per ``ledger_prune_interval``)."""
     from wardwatch.inventory.repository import Inventory
     from wardwatch.pipeline.bus.interface import BusUnavailable
     from wardwatch.pipeline.bus.jetstream import Connection, JetStreamSubscriber
-    from wardwatch.pipeline.server import Applier, consume
+    from wardwatch.pipeline.server import Applier, LedgerPruner, ServerSettings, consume
 
     inventory = Inventory.open(url, local_networks=local)
 
@@ -209,7 +211,8 @@ def _server_worker(url: str, deployment: str, options: Any, durable: str, ack_wa
         else:
             return
         try:
-            await consume(subscriber, Applier(inventory), stop)
+            pruner = LedgerPruner.from_settings(inventory.engine, server_settings or ServerSettings())
+            await consume(subscriber, Applier(inventory), stop, pruner=pruner)
         finally:
             await subscriber.close()
 
@@ -241,11 +244,14 @@ def server(
     _check_name("durable", durable)
     settings = settings_for(ctx, db)
     from wardwatch.inventory.repository import Inventory
+    from wardwatch.pipeline.server import ServerSettings
 
+    server_settings = ServerSettings.of(settings)  # an invalid [server] section stops here
     Inventory.open(settings.database_url).close()  # migrate once, before the workers race to
     options = _nats_options(nats or "nats://127.0.0.1:4222", "wardwatch-server", nats_user, nats_password,
                             nats_creds, _read_seed(nats_nkey), tls_ca, tls_cert, tls_key)
-    args = (settings.database_url, deployment, options, durable, ack_wait, tuple(settings.identify.local_networks))
+    args = (settings.database_url, deployment, options, durable, ack_wait, tuple(settings.identify.local_networks),
+            server_settings)
     if workers == 1:
         _server_worker(*args)
         return

@@ -12,15 +12,16 @@ import threading
 
 from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline.sensor import MemoryOutlet, Sensor, SensorReport
-from wardwatch.pipeline.server import Applier, WorkerStats, consume
+from wardwatch.pipeline.server import Applier, LedgerPruner, ServerSettings, WorkerStats, consume
 
 #: Longest wait at the end for the server side to apply what the sensor sent.
 DRAIN_TIMEOUT = 300.0
 
 
 def run_all_in_one(database_url: str, sensor: Sensor, stop: threading.Event, *,
-                   local_networks: tuple[str, ...] = ()) -> SensorReport:
-    """Run ``sensor`` (whose outlet must be a :class:`MemoryOutlet`) into the inventory at ``database_url``."""
+                   local_networks: tuple[str, ...] = (), server: ServerSettings | None = None) -> SensorReport:
+    """Run ``sensor`` (whose outlet must be a :class:`MemoryOutlet`) into the inventory at ``database_url``;
+    the server side prunes the batch ledger per ``server`` (the ``[server]`` section; default: its defaults)."""
     outlet = sensor.outlet
     if not isinstance(outlet, MemoryOutlet):
         raise TypeError("the all-in-one mode needs a MemoryOutlet")
@@ -33,7 +34,8 @@ def run_all_in_one(database_url: str, sensor: Sensor, stop: threading.Event, *,
     async def serve() -> None:
         halt = asyncio.Event()
         holder["loop"], holder["halt"] = asyncio.get_running_loop(), halt
-        await consume(bus, Applier(inventory), halt, stats=stats)
+        pruner = LedgerPruner.from_settings(inventory.engine, server or ServerSettings())
+        await consume(bus, Applier(inventory), halt, stats=stats, pruner=pruner)
 
     def server_main() -> None:
         try:

@@ -99,6 +99,13 @@ def sensor_status(conn: sa.Connection) -> list[SensorStatus]:
                          {str(k): int(v) for k, v in dict(r.counters or {}).items()}) for r in rows]
 
 
-def prune(conn: sa.Connection, older_than: float) -> int:
-    """Forget applied-batch ids older than ``older_than`` (beyond the bus's redelivery horizon)."""
-    return conn.execute(sa.delete(bus_batches).where(bus_batches.c.applied_at < older_than)).rowcount
+def prune(conn: sa.Connection, older_than: float, *, limit: int | None = None) -> int:
+    """Forget applied-batch ids older than ``older_than`` (beyond the bus's redelivery horizon); at most
+    ``limit`` of the oldest when given, so a caller can keep each transaction short. Returns how many went."""
+    old = bus_batches.c.applied_at < older_than
+    if limit is None:
+        return conn.execute(sa.delete(bus_batches).where(old)).rowcount
+    key = sa.tuple_(bus_batches.c.sensor, bus_batches.c.epoch, bus_batches.c.seq)
+    oldest = (sa.select(bus_batches.c.sensor, bus_batches.c.epoch, bus_batches.c.seq).where(old)
+              .order_by(bus_batches.c.applied_at).limit(limit))
+    return conn.execute(sa.delete(bus_batches).where(key.in_(oldest))).rowcount

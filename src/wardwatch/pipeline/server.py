@@ -10,6 +10,13 @@ so several workers never resolve the same device concurrently (the resolver read
 :func:`consume` is a worker's loop: fetch, decode, apply in a thread (the bus connection keeps its
 heartbeats), and only then ack; a database failure naks the message for redelivery; a malformed message
 is terminated and counted.
+
+The ledger would grow by one row per batch forever, so the loop also runs a :class:`LedgerPruner`: at most
+once per interval (hourly by default) it forgets batch ids applied more than the retention ago
+(``[server] ledger_retention_days``, default twice the stream's 7-day ``max_age``: a batch older than the
+stream can no longer be redelivered by JetStream, and a sensor's spool resends within the stream's age).
+It deletes in chunks, each its own short transaction, between fetches, so batch application waits at
+most for one chunk.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from wardwatch.inventory.db import InventoryError
@@ -29,11 +37,32 @@ from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline import ledger
 from wardwatch.pipeline.batch import Batch, BatchError, decode
 from wardwatch.pipeline.bus.interface import BusUnavailable, Subscriber
+from wardwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: pg_advisory_xact_lock key serialising ingest transactions ("ww" "in" as ASCII).
 INGEST_LOCK = 0x7777_696E
+#: The JetStream stream's ``max_age`` (``bus.jetstream.ensure_stream``), in days.
+STREAM_MAX_AGE_DAYS = 7.0
+DAY = 86400.0
+
+
+class ServerSettings(BaseModel):
+    """The ``[server]`` settings section (``WARDWATCH_SERVER__LEDGER_RETENTION_DAYS`` ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ledger_retention_days: float = Field(
+        default=2 * STREAM_MAX_AGE_DAYS, gt=0,
+        description="days an applied batch id is remembered (must exceed the stream's max_age)")
+    ledger_prune_interval: float = Field(default=3600.0, gt=0, description="seconds between ledger prunes")
+    ledger_prune_chunk: int = Field(default=5000, ge=1, description="rows deleted per transaction")
+
+    @classmethod
+    def of(cls, settings: Settings) -> ServerSettings:
+        """The validated section of ``settings`` (:class:`~wardwatch.errors.ConfigError` if invalid)."""
+        return settings.section("server", cls)
 
 
 @dataclass
@@ -72,12 +101,65 @@ class Applier:
         return True
 
 
+class LedgerPruner:
+    """Forgets old ``bus_batches`` rows at most once per interval; clock injectable (tests never sleep)."""
+
+    def __init__(self, engine: sa.Engine, *, retention: float = 2 * STREAM_MAX_AGE_DAYS * DAY,
+                 interval: float = 3600.0, chunk: int = 5000, clock: Callable[[], float] = time.time) -> None:
+        if retention <= 0 or interval <= 0 or chunk < 1:
+            raise ValueError("retention and interval must be positive, chunk at least 1")
+        self.engine, self.retention, self.interval, self.chunk, self.clock = engine, retention, interval, chunk, clock
+        self.next_run = clock()  # the first check after start prunes
+        self.pruned = 0
+
+    @classmethod
+    def from_settings(cls, engine: sa.Engine, settings: ServerSettings,
+                      clock: Callable[[], float] = time.time) -> LedgerPruner:
+        """A pruner with the ``[server]`` retention, interval and chunk."""
+        return cls(engine, retention=settings.ledger_retention_days * DAY, interval=settings.ledger_prune_interval,
+                   chunk=settings.ledger_prune_chunk, clock=clock)
+
+    def due(self) -> bool:
+        """Whether the interval has passed since the last run."""
+        return self.clock() >= self.next_run
+
+    def run(self) -> int:
+        """Prune now (chunk by chunk, one transaction each); returns how many rows went."""
+        now = self.clock()
+        self.next_run = now + self.interval
+        cutoff = now - self.retention
+        total = 0
+        while True:
+            with self.engine.begin() as conn:
+                gone = ledger.prune(conn, cutoff, limit=self.chunk)
+            total += gone
+            if gone < self.chunk:
+                break
+        self.pruned += total
+        log.info("ledger: forgot %d applied batch ids older than %.1f days", total, self.retention / DAY)
+        return total
+
+    def maybe_run(self) -> int | None:
+        """:meth:`run` when :meth:`due`; a database failure is logged and retried next interval."""
+        if not self.due():
+            return None
+        try:
+            return self.run()
+        except SQLAlchemyError as exc:
+            log.warning("ledger prune failed, retrying in %.0f s: %s: %s", self.interval, exc.__class__.__name__,
+                        str(exc).splitlines()[0] if str(exc) else "")
+            return None
+
+
 async def consume(subscriber: Subscriber, applier: Applier, stop: asyncio.Event, *, fetch: int = 16,
-                  stats: WorkerStats | None = None, on_applied: Callable[[Batch], None] | None = None) -> WorkerStats:
-    """Run one worker until ``stop`` is set; returns its counters."""
+                  stats: WorkerStats | None = None, on_applied: Callable[[Batch], None] | None = None,
+                  pruner: LedgerPruner | None = None) -> WorkerStats:
+    """Run one worker until ``stop`` is set; returns its counters. ``pruner`` runs between fetches."""
     stats = stats or WorkerStats()
     backoff = 0.1
     while not stop.is_set():
+        if pruner is not None and pruner.due():
+            await asyncio.to_thread(pruner.maybe_run)
         try:
             deliveries = await subscriber.fetch(fetch, timeout=0.5)
             backoff = 0.1
