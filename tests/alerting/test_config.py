@@ -153,3 +153,30 @@ def test_cli_reports_an_invalid_section_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: invalid setting alerting.notifiers.hook.webhook.url: Value error, must be an http:// or https:// URL"]
     assert SECRET not in result.stderr + result.stdout
+
+
+def test_analyze_delivers_detections_through_the_configured_routes(tmp_path: Path) -> None:
+    """The running product's path: analyze → detection → the [alerting] routes of the owning teams."""
+    from tests.detect.scenes import DAY9, MODALITY, PACS, associate_rq, normal_day
+    from wardwatch.pipeline.analyze import analyze_captures
+    from wardwatch.prevent.policy import generate
+    from wardwatch.prevent.service import directory_of, learn_baseline
+    from wardwatch.prevent.versions import PolicyVersions
+
+    attack = normal_day().tcp(DAY9 + 1800, MODALITY, PACS, 104, associate_rq("EVIL_SCU")).write(tmp_path / "t.pcap")
+    with Inventory.open(f"sqlite:///{tmp_path / 'ww.db'}") as inventory:
+        analyze_captures([normal_day().write(tmp_path / "normal.pcap")], inventory)
+        versions = PolicyVersions(inventory.engine)
+        versions.add(generate(learn_baseline(inventory), directory_of(inventory)))
+        versions.approve(1, "Dr. A")
+        with syslog_receiver("udp") as (port, syslog), webhook_receiver() as (url, hooks):
+            routes = "".join(f'[[alerting.routes]]\nteam = "{team}"\nnotifier = "{name}"\n'
+                             for team in ("it", "clinical-engineering") for name in ("siem", "soar"))
+            text = _two_routes(port, url).split("[[alerting.routes]]")[0] + routes
+            routing = routing_for(_settings(tmp_path, text), environ={"SOAR_SECRET": SECRET})
+            report = analyze_captures([attack], inventory, routing=routing)
+            assert report.files[0].alerts >= 1
+            assert b"EVIL_SCU" in syslog.get(timeout=10)
+            headers, body = hooks.get(timeout=10)
+            assert json.loads(body)["alert"]["rule"] == "dicom_unknown_ae"
+            assert headers[SIGNATURE_HEADER.lower()] == sign(SECRET.encode(), headers["x-wardwatch-timestamp"], body)
