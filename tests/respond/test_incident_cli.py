@@ -127,3 +127,20 @@ def test_alert_commands(sqlite_url: str, command: list[str]) -> None:
     assert data[key] == value
     missing = CliRunner().invoke(_app(), ["alert", command[0], "999", *command[1:], "--db", sqlite_url])
     assert missing.exit_code == 1
+
+
+def test_a_broken_alerting_section_stops_delivery_not_the_alert_desk(sqlite_url: str, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acknowledging an alert keeps working (with a warning) while [alerting] is misconfigured; escalating,
+    which delivers, refuses with the configuration error."""
+    alert_id, _ = _prepare(sqlite_url)
+    config = tmp_path / "wardwatch.toml"
+    config.write_text('[alerting.notifiers.hook]\ntype = "webhook"\nurl = "nope"\n', encoding="utf-8")
+    monkeypatch.setenv("WARDWATCH_CONFIG", str(config))
+    acked = CliRunner().invoke(_app(), ["alert", "ack", str(alert_id), "--db", sqlite_url, "--by", "zoe",
+                                        "--format", "json"])
+    assert acked.exit_code == 0, acked.output
+    assert "warning: invalid setting alerting.notifiers.hook" in acked.output
+    assert json.loads(acked.output[acked.output.index("{"):])["status"] == "acknowledged"
+    escalated = CliRunner().invoke(_app(), ["alert", "escalate", "--db", sqlite_url])
+    assert escalated.exit_code != 0

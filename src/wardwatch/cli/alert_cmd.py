@@ -34,12 +34,26 @@ def actor(by: str | None) -> str:
     return by or getpass.getuser()
 
 
-def _desk(ctx: typer.Context, db: str | None) -> Any:
+def _desk(ctx: typer.Context, db: str | None, *, deliver: bool = False) -> Any:
+    """The alert desk; its routing from the ``[alerting]`` settings.
+
+    Only a command that delivers (``escalate``) fails on a broken ``[alerting]`` section: acknowledging,
+    assigning or resolving an alert must keep working while delivery is misconfigured, so those warn and
+    go on with the default team ownership.
+    """
     from wardwatch.alerting.config import routing_for
     from wardwatch.alerting.lifecycle import AlertDesk
-    from wardwatch.cli.common import settings_for
+    from wardwatch.alerting.routing import Routing
+    from wardwatch.cli.common import err_console, settings_for
 
-    routing = routing_for(settings_for(ctx, db))
+    settings = settings_for(ctx, db)
+    try:
+        routing = routing_for(settings)
+    except ConfigError as exc:
+        if deliver:
+            raise
+        err_console.print(f"warning: {exc}; alerts are not delivered until it is fixed", markup=False)
+        routing = Routing()
     return AlertDesk(open_inventory(ctx, db).engine, routing)
 
 
@@ -126,7 +140,7 @@ def alert_escalate(ctx: typer.Context, db: DbOption = None, now: NowOption = Non
     """Escalate every alert not acknowledged within its severity's deadline (run periodically)."""
     from wardwatch.alerting.escalation import EscalationPolicy, escalate
 
-    done = escalate(_desk(ctx, db), EscalationPolicy(), time.time() if now is None else now)
+    done = escalate(_desk(ctx, db, deliver=True), EscalationPolicy(), time.time() if now is None else now)
     for step in done:
         console.print(Text(f"alert {step.alert_id} → level {step.level} {step.assignee or ''}"))
     console.print(Text(f"{len(done)} escalated"))

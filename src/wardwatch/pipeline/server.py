@@ -36,16 +36,16 @@ from wardwatch.inventory.db import InventoryError
 from wardwatch.inventory.repository import Inventory
 from wardwatch.pipeline import ledger
 from wardwatch.pipeline.batch import Batch, BatchError, decode
-from wardwatch.pipeline.bus.interface import BusUnavailable, Subscriber
+from wardwatch.pipeline.bus.interface import STREAM_MAX_AGE, BusUnavailable, Subscriber
 from wardwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
 #: pg_advisory_xact_lock key serialising ingest transactions ("ww" "in" as ASCII).
 INGEST_LOCK = 0x7777_696E
-#: The JetStream stream's ``max_age`` (``bus.jetstream.ensure_stream``), in days.
-STREAM_MAX_AGE_DAYS = 7.0
 DAY = 86400.0
+#: The bus's ``max_age`` (:data:`~wardwatch.pipeline.bus.interface.STREAM_MAX_AGE`), in days.
+STREAM_MAX_AGE_DAYS = STREAM_MAX_AGE / DAY
 
 
 class ServerSettings(BaseModel):

@@ -6,6 +6,10 @@ from typing import Protocol
 
 from wardwatch.errors import WardwatchError
 
+#: Seconds a batch stays in the bus (the JetStream stream's ``max_age``): it can be redelivered only that
+#: long, which bounds how long the server must remember applied batch ids.
+STREAM_MAX_AGE = 7 * 86400.0
+
 
 class BusError(WardwatchError):
     """The bus refused or failed an operation."""

@@ -24,7 +24,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from wardwatch.pipeline.bus.interface import BusUnavailable, Delivery, PublishRefused
+from wardwatch.pipeline.bus.interface import STREAM_MAX_AGE, BusUnavailable, Delivery, PublishRefused
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class Connection:
                 pass
 
 
-async def ensure_stream(conn: Connection, deployment: str, *, max_age: float = 7 * 86400,
+async def ensure_stream(conn: Connection, deployment: str, *, max_age: float = STREAM_MAX_AGE,
                         duplicate_window: float = 600.0) -> str:
     """Create the deployment's stream when missing; returns its name."""
     from nats.js.api import StorageType, StreamConfig
