@@ -57,3 +57,26 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     inventory.close()
+
+
+def test_attribute_probe_index(database_url: str) -> None:
+    """9c05 adds the covering ``attributes(device_id, name, value)`` index; its downgrade drops it."""
+    from alembic import command
+
+    Inventory.open(database_url).close()
+    engine = create_engine(database_url)
+
+    def indexes() -> set[str]:
+        with engine.connect() as conn:
+            return {str(i["name"]) for i in sa.inspect(conn).get_indexes("attributes")}
+
+    assert "ix_attributes_device_name_value" in indexes()
+    with engine.begin() as conn:
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir()))
+        config.attributes["connection"] = conn
+        command.downgrade(config, "9c04")
+    assert "ix_attributes_device_name_value" not in indexes()
+    Inventory.open(database_url).close()
+    assert "ix_attributes_device_name_value" in indexes()
+    engine.dispose()

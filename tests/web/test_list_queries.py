@@ -76,6 +76,8 @@ def matches(d: dict[str, Any], q: DeviceQuery) -> bool:
         return False
     if q.vendor and q.vendor.lower() not in a.get("vendor", "").lower():
         return False
+    if q.department and a.get("department") != q.department:
+        return False
     if q.device_class and (a.get("device_class") or "unknown") != q.device_class:
         return False
     if q.search:
@@ -111,15 +113,26 @@ QUERIES = [
     DeviceQuery(departments=("icu",), sort="-name", vendor="b"), DeviceQuery(departments=()),
     DeviceQuery(device_class="unknown"), DeviceQuery(device_class="unknown", vendor="b", sort="-last_seen"),
     DeviceQuery(sort="vendor"), DeviceQuery(search='x" OR "'), DeviceQuery(search="0%_p"), DeviceQuery(search="_"),
+    # a search broad through a few-valued attribute (department, vendor, class) alone or with text matches,
+    # walked row by row (probes) under every sort; with filters and a department scope; two filters whose
+    # few matches are passed on as ids, sorted with ties (duplicate host names, equal last-seen times)
+    DeviceQuery(search="icu", sort="-name"), DeviceQuery(search="ICU", sort="last_seen"),
+    DeviceQuery(search="a", sort="-last_seen"), DeviceQuery(search="ward", sort="ip"),
+    DeviceQuery(search="r", sort="vendor"), DeviceQuery(search="pump", sort="-vendor"),
+    DeviceQuery(search="lab", vendor="b"), DeviceQuery(search="o", departments=("icu", "lab"), sort="-name"),
+    DeviceQuery(vendor="b", device_class="mri", sort="-name"), DeviceQuery(vendor="e", department="icu"),
+    DeviceQuery(vendor="e", department="icu", sort="-last_seen"), DeviceQuery(department="lab", sort="mac"),
 ]
 
 
-@pytest.mark.parametrize("small_set, budget", [(0, 10), (15, 40), (10**6, 10**6)])
+@pytest.mark.parametrize("small_set, budget, few_ids", [(0, 10, 0), (15, 40, 5), (40, 100, 10**6),
+                                                       (10**6, 10**6, 10**6)])
 def test_pages_equal_python(inventory: Inventory, monkeypatch: pytest.MonkeyPatch, small_set: int,
-                            budget: int) -> None:
+                            budget: int, few_ids: int) -> None:
     """Every query, paged with several page sizes, under each plan choice, equals the Python answer."""
     monkeypatch.setattr(queries, "SMALL_SET", small_set)
     monkeypatch.setattr(queries, "WALK_BUDGET", budget)
+    monkeypatch.setattr(queries, "FEW_IDS", few_ids)
     everything = snapshot(inventory)
     with inventory.engine.connect() as conn:
         for base in QUERIES:
@@ -141,6 +154,22 @@ def test_capped_count(inventory: Inventory) -> None:
         assert device_page(conn, DeviceQuery(search="0", count_cap=20, limit=5))[0] == 21
         assert device_page(conn, DeviceQuery(search="0", count_cap=None, limit=5))[0] == wanted
         assert device_page(conn, DeviceQuery(count_cap=20, limit=5))[0] == N  # unfiltered: exact
+
+
+def test_broad_search_count(inventory: Inventory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search broad through one department skips listing its matches: the capped total says "more",
+    an uncapped one is exact, and both plans give the same page."""
+    everything = snapshot(inventory)
+    wanted = [d for d in everything if matches(d, DeviceQuery(search="icu"))]
+    assert len(wanted) > 20
+    with inventory.engine.connect() as conn:
+        narrow = device_page(conn, DeviceQuery(search="icu", count_cap=None, limit=10, offset=5))
+        monkeypatch.setattr(queries, "SMALL_SET", 20)
+        assert queries._broad_search(conn, DeviceQuery(search="icu"), queries.distinct_values(
+            conn, queries.FEW_VALUES))
+        assert device_page(conn, DeviceQuery(search="icu", count_cap=20, limit=5))[0] == 21
+        broad = device_page(conn, DeviceQuery(search="icu", count_cap=None, limit=10, offset=5))
+        assert broad == narrow == (len(wanted), ordered(wanted, "name")[5:15])
 
 
 def found(inv: Inventory, text: str) -> list[int]:

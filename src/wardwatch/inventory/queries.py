@@ -12,7 +12,12 @@ How each part stays fast (indexes from migration 9c01):
   9c01/9c03) and matches the distinct values of few-valued attributes (vendor, class ...) like a filter;
 * a page sorted by an attribute or by last seen walks the sort index and stops after ``offset + limit``
   rows; a filter that matches few devices (``SMALL_SET``) is sorted from the filter instead;
-* counts can be capped (``DeviceQuery.count_cap``): "10 000+" instead of counting every match.
+* a page through dense matches of a search (more than ``SMALL_SET``) tests its few-valued attributes
+  row by row as the walk passes them, one index-only seek in ``attributes(device_id, name, value)``
+  (migration 9c05) each, instead of listing every device of, say, ten departments first; the same index
+  gives the sort key of a page sorted from its matches without reading attribute rows;
+* counts can be capped (``DeviceQuery.count_cap``): "10 000+" instead of counting every match; a search
+  alone whose few-valued part alone exceeds ``SMALL_SET`` is known to be over the cap without listing it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ SEARCHED = TEXT_SEARCHED + FEW_VALUES
 SMALL_SET = 5000
 #: Sort index entries a filtered list with few matches reads for its page before sorting the matches.
 WALK_BUDGET = 10_000
+#: A filter (not a search) with at most this many matches passes their ids on instead of running again.
+FEW_IDS = 1000
 #: Distinct values listed for a "contains" filter before falling back to a scan of the index.
 DISTINCT_CAP = 5000
 _ALIASES = {"name": "hostname", "class": "device_class"}
@@ -121,13 +128,33 @@ def _matching_values(conn: sa.Connection | None, name: str, text: str, cache: di
     return sa.select(a.device_id).where(a.name == name, a.value.in_(hits)) if hits else None
 
 
+def _probe(id_column: sa.ColumnElement[Any], name: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
+    """Whether the device ``id_column`` has attribute ``name`` with one of ``values``: one index-only seek
+    in ``attributes(device_id, name, value)`` (migration 9c05) per row tested."""
+    p = t.attributes.alias("probe")
+    return sa.exists().where(p.c.device_id == id_column, p.c.name == name, p.c.value.in_(list(values)))
+
+
+def _few_hits(name: str, text: str, cache: dict[str, list[str] | None]) -> list[str] | None:
+    """The listed distinct values of ``name`` containing ``text`` (None: not listed, too many values)."""
+    values = cache.get(name)
+    if values is None:
+        return None
+    wanted = text.lower()
+    return [v for v in values if wanted in v.lower()]
+
+
 def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
                id_column: sa.ColumnElement[Any] = t.devices.c.id,
-               cache: dict[str, list[str] | None] | None = None) -> list[sa.ColumnElement[bool]]:
+               cache: dict[str, list[str] | None] | None = None, probe: bool = False
+               ) -> list[sa.ColumnElement[bool]]:
     """WHERE clauses on ``id_column`` (a device id) for the query's filters and scope.
 
     With ``conn``, "contains" filters are resolved to the matching distinct values first (faster);
-    ``cache`` keeps those values between calls for one list.
+    ``cache`` keeps those values between calls for one list. ``probe``: the search tests the few-valued
+    attributes of each row in turn (``_probe``) instead of listing every device with a matching value;
+    for a walk along a sort index through dense matches, where the page comes after a few hundred rows
+    and the list of a broad search's matches would hold tens of thousands of ids. Same rows either way.
     """
     cache = {} if cache is None else cache
     where: list[sa.ColumnElement[bool]] = []
@@ -167,8 +194,14 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
         text = query.search.strip()
         if conn is not None and not set(FEW_VALUES) <= set(cache):  # all five in one statement
             cache.update(distinct_values(conn, [n for n in FEW_VALUES if n not in cache]))
-        few = [_matching_values(conn, name, text, cache) for name in FEW_VALUES]
-        where.append(SearchMatch(id_column, text, [f for f in few if f is not None]))
+        if probe:
+            listed = {name: _few_hits(name, text, cache) for name in FEW_VALUES}
+            few = [_matching_values(conn, name, text, cache) for name in FEW_VALUES if listed[name] is None]
+            probes = [_probe(id_column, name, hits) for name, hits in listed.items() if hits]
+            where.append(sa.or_(SearchMatch(id_column, text, [f for f in few if f is not None]), *probes))
+        else:
+            few = [_matching_values(conn, name, text, cache) for name in FEW_VALUES]
+            where.append(SearchMatch(id_column, text, [f for f in few if f is not None]))
     return where
 
 
@@ -196,16 +229,19 @@ def _unindexed(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.ColumnE
 
 
 def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, descending: bool,
-                    exact_total: int | None, cache: dict[str, list[str] | None]) -> list[int]:
+                    exact_total: int | None, cache: dict[str, list[str] | None], probe: bool = False) -> list[int]:
     """One page ordered by an attribute, walking ``attributes(name, value, device_id)``.
 
     Ascending: devices with the attribute by (value, id), then those without it by id; descending is
-    the exact reverse. A segment's size is counted only when the page reaches past it.
+    the exact reverse. A segment's size is counted only when the page reaches past it. ``probe``: the
+    page statements test a search row by row (``conditions``), the counts keep the set form.
     """
     a = t.attributes.alias("sort_attr")
     have = [a.c.name == attribute, *conditions(query, conn, _unindexed(conn, a.c.device_id), cache)]
+    have_page = ([a.c.name == attribute, *conditions(query, conn, _unindexed(conn, a.c.device_id), cache, probe=True)]
+                 if probe else have)
     has_it = sa.exists().where(t.attributes.c.device_id == t.devices.c.id, t.attributes.c.name == attribute)
-    lacking = [~has_it, *conditions(query, conn, cache=cache)]
+    lacking = [~has_it, *conditions(query, conn, cache=cache, probe=probe)]
     offset = query.offset
 
     def count(where: list[sa.ColumnElement[bool]], table: Any) -> int:
@@ -213,7 +249,7 @@ def _attribute_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, des
 
     def with_attribute(skip: int, take: int | None) -> list[int]:
         order = (a.c.value.desc(), a.c.device_id.desc()) if descending else (a.c.value, a.c.device_id)
-        stmt = sa.select(a.c.device_id).where(*have).order_by(*order).offset(skip).limit(take)
+        stmt = sa.select(a.c.device_id).where(*have_page).order_by(*order).offset(skip).limit(take)
         return [int(i) for i in conn.execute(stmt).scalars()]
 
     def without(skip: int, take: int | None) -> list[int]:
@@ -294,32 +330,66 @@ def _window_walk(conn: sa.Connection, query: DeviceQuery, attribute: str, matche
     return page if len(page) == query.limit else None
 
 
+def _search_only(query: DeviceQuery) -> bool:
+    """Whether the query's one filter is its search (no other filter, no department scope)."""
+    return (bool(query.search and query.search.strip()) and query.departments is None
+            and not (query.vendor or query.model or query.department or query.device_class or query.subnet))
+
+
+def _broad_search(conn: sa.Connection, query: DeviceQuery, cache: dict[str, list[str] | None]) -> bool:
+    """Whether a search alone surely matches more than ``SMALL_SET`` devices: one of its few-valued
+    attributes (say the department "Dept-3x" for "dept-3") already does. Each such part is counted up to
+    ``SMALL_SET + 1`` in the index (a device has one value per attribute, so its ids are distinct), which
+    costs far less than listing and de-duplicating every match of the whole search."""
+    text = (query.search or "").strip()
+    a = t.attributes.c
+    parts = []
+    for name in FEW_VALUES:
+        hits = _few_hits(name, text, cache)
+        if hits:
+            ids = sa.select(a.device_id).where(a.name == name, a.value.in_(hits)).limit(SMALL_SET + 1).subquery()
+            parts.append(sa.select(sa.func.count()).select_from(ids).scalar_subquery())
+    if not parts:
+        return False
+    return max(int(n) for n in conn.execute(sa.select(*parts)).one()) > SMALL_SET
+
+
 def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]]:
     """The total matching (capped by ``query.count_cap``) and the ids of one page, in the requested order.
 
-    A filtered list first counts up to ``SMALL_SET + 1`` matches (a search fetches their ids, so that it
-    runs once): when that is all of them, the page is looked for in the first ``WALK_BUDGET`` entries of
-    the sort index, otherwise the matches are sorted; a filter with more matches walks the whole sort
-    index (they are dense: the page comes soon).
+    A filtered list first finds how many matches it has, up to ``SMALL_SET + 1``: a search fetches their
+    ids (so that it runs once), unless it is broad on its face (``_broad_search``); index filters fetch
+    up to ``FEW_IDS + 1`` ids and count past that (running an index filter again costs less than passing
+    thousands of ids). With at most ``SMALL_SET`` matches the page is looked for in the first
+    ``WALK_BUDGET`` entries of the sort index, otherwise the matches are sorted; a filter with more
+    matches walks the whole sort index (they are dense: the page comes soon), a search then testing each
+    row it passes (``conditions(probe=True)``).
     """
     key, descending = _sort_key(query.sort)
     cache: dict[str, list[str] | None] = {}  # distinct values, listed once for this page
     where = conditions(query, conn, cache=cache)
     exact: int | None = None
+    probe = False
     if where:
-        matching: Callable[[sa.ColumnElement[Any]], list[sa.ColumnElement[bool]]]
-        if query.search and query.search.strip():  # a search is costly: evaluated once, its ids passed on
+        ids: list[int] | None = None
+        if not (query.search and query.search.strip()):
+            # index filters: the ids when there are few (the filter then runs once), else counted and
+            # applied again where needed (passing thousands of ids costs more than the index filter)
+            ids = [int(i) for i in
+                   conn.execute(sa.select(t.devices.c.id).where(*where).limit(FEW_IDS + 1)).scalars()]
+            found = len(ids)
+            if found > FEW_IDS:
+                ids, found = None, _count(conn, where, SMALL_SET)
+        elif _search_only(query) and _broad_search(conn, query, cache):
+            found = SMALL_SET + 1
+        else:  # a search is costly: evaluated once, its ids passed on
             ids = [int(i) for i in
                    conn.execute(sa.select(t.devices.c.id).where(*where).limit(SMALL_SET + 1)).scalars()]
             found = len(ids)
 
-            def matching(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
-                return [IdsIn(column, ids)]
-        else:  # index filters are cheap: counted, then applied again where needed
-            found = _count(conn, where, SMALL_SET)
+        def matching(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+            return conditions(query, conn, column, cache) if ids is None else [IdsIn(column, ids)]
 
-            def matching(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
-                return conditions(query, conn, column, cache)
         if found <= SMALL_SET:
             total = found if query.count_cap is None else min(found, query.count_cap + 1)
             if not found or query.limit == 0:
@@ -333,14 +403,15 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
         else:
             total = _count(conn, where, query.count_cap)
         exact = total if query.count_cap is None or total <= query.count_cap else None
+        probe = True
     else:
         total = exact = _count(conn, where, None)
     if query.limit == 0:
         return total, []
     if key in SORTABLE_ATTRIBUTES:
-        return total, _attribute_walk(conn, query, key, descending, exact, cache)
+        return total, _attribute_walk(conn, query, key, descending, exact, cache, probe)
     # walk the sort index, filter on the way
-    walk = conditions(query, conn, _unindexed(conn, t.devices.c.id), cache) if where else []
+    walk = conditions(query, conn, _unindexed(conn, t.devices.c.id), cache, probe) if where else []
     return total, _column_page(conn, query, walk, key, descending)
 
 

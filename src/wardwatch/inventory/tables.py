@@ -81,6 +81,8 @@ attributes = sa.Table(
     sa.UniqueConstraint("device_id", "name", name="uq_attributes_device_name"),
     # covering: filters and dashboard counts read the index alone (migration 9c01)
     sa.Index("ix_attributes_name_value_device", "name", "value", "device_id"),
+    # covering: a device's value of an attribute without reading the row (sort keys, probes; migration 9c05)
+    sa.Index("ix_attributes_device_name_value", "device_id", "name", "value"),
 )
 
 history = sa.Table(
