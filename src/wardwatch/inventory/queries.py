@@ -205,11 +205,58 @@ def conditions(query: DeviceQuery, conn: sa.Connection | None = None,
     return where
 
 
-def _count(conn: sa.Connection, where: list[sa.ColumnElement[bool]], cap: int | None) -> int:
+Matched = sa.Select[Any] | sa.CompoundSelect[Any]
+
+
+def _count(conn: sa.Connection, where: list[sa.ColumnElement[bool]], cap: int | None,
+           matched: Matched | None = None) -> int:
+    """How many devices ``where`` admits, up to ``cap + 1`` (all with ``cap`` None); ``matched``
+    (``_matched``) selects them faster when given."""
+    if matched is not None:
+        inner = (matched if cap is None else matched.limit(cap + 1)).subquery()
+        return int(conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
     if where and cap is not None:
         inner = sa.select(t.devices.c.id).where(*where).limit(cap + 1).subquery()
         return int(conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
     return int(conn.execute(sa.select(sa.func.count()).select_from(t.devices).where(*where)).scalar_one())
+
+
+def _matched(conn: sa.Connection, query: DeviceQuery, where: list[sa.ColumnElement[bool]],
+             cache: dict[str, list[str] | None]) -> Matched:
+    """A statement selecting the id of each device the filters admit, once each, in no particular order.
+
+    When every filter is an attribute value test (department scope, vendor, model, department, a known
+    class), the ids come from ``attributes(name, value, device_id)`` alone: one device has one row per
+    attribute (``uq_attributes_device_name``), so one filter's ids are distinct, and every attribute row
+    belongs to a device (foreign key, deleted with it). One such filter reads its index range; several
+    are intersected, on SQLite by ``INTERSECT`` (twice as fast as its IN lists, each built into a temporary
+    b-tree and probed from the devices table), on PostgreSQL by its own semi-joins over ``devices``.
+    Otherwise (unknown class, subnet, search): ``SELECT id FROM devices WHERE ...``.
+    """
+    a = t.attributes.c
+    plain = sa.select(t.devices.c.id).where(*where)
+    if query.subnet or (query.search and query.search.strip()) or query.device_class == "unknown":
+        return plain
+    sources: list[sa.Select[Any]] = []
+    if query.departments is not None:
+        if not query.departments:
+            return plain
+        sources.append(sa.select(a.device_id).where(a.name == "department", a.value.in_(query.departments)))
+    for name, wanted in (("vendor", query.vendor), ("model", query.model)):
+        if wanted:
+            match = _matching_values(conn, name, wanted, cache)
+            if match is None:
+                return plain
+            sources.append(match)
+    if query.department:
+        sources.append(sa.select(a.device_id).where(a.name == "department", a.value == query.department))
+    if query.device_class:
+        sources.append(sa.select(a.device_id).where(a.name == "device_class", a.value == query.device_class))
+    if len(sources) == 1:
+        return sources[0]
+    if sources and conn.dialect.name == "sqlite":
+        return sa.intersect(*sources)
+    return plain
 
 
 def _sort_key(sort: str) -> tuple[str, bool]:
@@ -370,16 +417,17 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
     where = conditions(query, conn, cache=cache)
     exact: int | None = None
     probe = False
+    matched: Matched | None = None
     if where:
         ids: list[int] | None = None
         if not (query.search and query.search.strip()):
             # index filters: the ids when there are few (the filter then runs once), else counted and
             # applied again where needed (passing thousands of ids costs more than the index filter)
-            ids = [int(i) for i in
-                   conn.execute(sa.select(t.devices.c.id).where(*where).limit(FEW_IDS + 1)).scalars()]
+            matched = _matched(conn, query, where, cache)
+            ids = [int(i) for i in conn.execute(matched.limit(FEW_IDS + 1)).scalars()]
             found = len(ids)
             if found > FEW_IDS:
-                ids, found = None, _count(conn, where, SMALL_SET)
+                ids, found = None, _count(conn, where, SMALL_SET, matched)
         elif _search_only(query) and _broad_search(conn, query, cache):
             found = SMALL_SET + 1
         else:  # a search is costly: evaluated once, its ids passed on
@@ -401,7 +449,7 @@ def device_page(conn: sa.Connection, query: DeviceQuery) -> tuple[int, list[int]
         if query.count_cap is not None and query.count_cap < found:
             total = query.count_cap + 1  # more than the cap: no need to count them all
         else:
-            total = _count(conn, where, query.count_cap)
+            total = _count(conn, where, query.count_cap, matched)
         exact = total if query.count_cap is None or total <= query.count_cap else None
         probe = True
     else:
