@@ -130,9 +130,16 @@ def _matching_values(conn: sa.Connection | None, name: str, text: str, cache: di
 
 def _probe(id_column: sa.ColumnElement[Any], name: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
     """Whether the device ``id_column`` has attribute ``name`` with one of ``values``: one index-only seek
-    in ``attributes(device_id, name, value)`` (migration 9c05) per row tested."""
+    in ``attributes(device_id, name, value)`` (migration 9c05) per row tested.
+
+    A correlated scalar subquery (the device's one value of ``name``, ``uq_attributes_device_name``), not
+    EXISTS: PostgreSQL may turn an EXISTS under OR into a hashed subplan that lists every device with one
+    of the values (25 000 for ten departments) before the walk reads its first row; a scalar subquery it
+    can only run per row, which is what a walk stopping after a page wants. A device without the
+    attribute gives NULL, which no IN admits."""
     p = t.attributes.alias("probe")
-    return sa.exists().where(p.c.device_id == id_column, p.c.name == name, p.c.value.in_(list(values)))
+    own = sa.select(p.c.value).where(p.c.device_id == id_column, p.c.name == name).scalar_subquery()
+    return own.in_(list(values))
 
 
 def _few_hits(name: str, text: str, cache: dict[str, list[str] | None]) -> list[str] | None:
