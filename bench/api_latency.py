@@ -308,29 +308,39 @@ def pg_url() -> str:
     return base.set(database="wardwatch_bench").render_as_string(hide_password=False)
 
 
-NOTES = """Reading the table: at c=1 each figure is the cost of one request (server, SQL, JSON, HTTP) and every
-endpoint is well inside the goal on both databases; at c=4 one single-threaded uvicorn worker queues four
-requests on a box whose two cores were shared with another engineer's 100 000-device demo build
-(load average 5-7 during the run), so c=4 p95 is mostly waiting for the CPU. The c=4 misses are the
-vendor + class filter (its slowest cases: "unknown" class, about 1 request in 20) and the clinician's
-list, both within 10-35 % of the goal, and the extra broad-search scenario (a term matching a quarter
-of the inventory); earlier quieter runs had the clinician's list at 119-121 ms p95 on both databases.
-Before this work: list by name 273 ms, by last seen 399, clinician 889, vendor + class about 2 000,
-search about 6 300 (SQLite p95, c=4).
+NOTES = """Reading the table: at c=1 each figure is the cost of one request (server, SQL, JSON, HTTP); at c=4 one
+single-threaded uvicorn worker queues four requests on a box whose two cores are shared with other
+engineers' jobs, so c=4 p95 is mostly waiting for the CPU: about four c=1 requests plus the noise.
+Earlier rounds: list by name 273 ms, by last seen 399, clinician 889, vendor + class about 2 000,
+search about 6 300 (SQLite p95, c=4, before the 9c01-9c03 indexes); then, before migration 9c05 and
+the query changes below, the three endpoints that missed the goal had c=1 p50 37 / 36 ms (vendor +
+class, SQLite / PostgreSQL), 57 / 89 ms (broad search) and 23 / 39 ms (clinician) under load average
+about 7; on a quieter box, in-process (query and page load, no HTTP), the same code against the new
+took vendor + class 15 -> 9 ms SQLite and 14 -> 13 ms PostgreSQL, broad search 31 -> 9 and 60 -> 17,
+clinician 12 -> 9 and 15 -> 12.
 
-How the lists stay fast (`inventory/queries.py`, `inventory/query_sql.py`, migrations 9c01-9c03):
-`devices(last_seen, id)` and a covering `attributes(name, value, device_id)` index; filters are
-`id IN (SELECT device_id FROM attributes WHERE name = ? AND value ...)` on that index; "contains"
+How the lists stay fast (`inventory/queries.py`, `inventory/query_sql.py`, migrations 9c01-9c03, 9c05):
+`devices(last_seen, id)` and covering `attributes(name, value, device_id)` and
+`attributes(device_id, name, value)` indexes; filters are
+`id IN (SELECT device_id FROM attributes WHERE name = ? AND value ...)` on the first; "contains"
 filters (vendor, model) and the few-valued attributes in a search (vendor, model, class, OS,
 department) list their distinct values by a loose index scan (recursive CTE, one seek per value) and
 become `value IN (...)`; the free-text rest of a search (host name, asset tag, serial, location, AE
 title, addresses, MAC) reads trigram indexes kept by triggers on `devices`, `device_ips` and
 `attributes`: SQLite FTS5 external-content tables, one entry per row (9c02), PostgreSQL one text per
-device under a pg_trgm GIN index, rebuilt per statement by statement-level triggers (9c01). A page
-sorted by name or last seen walks the sort index (50 per page); a filter with at most 5 000 matches is
-looked for in the first 10 000 sort-index entries when dense enough, else its matches are sorted; more
-matches walk the sort index with the filter applied. Counts: the unfiltered inventory is counted
-exactly; a filtered list counts up to 5 000 and then shows "5 000+" (API: `total_exact: false`).
+device under a pg_trgm GIN index, rebuilt per statement by statement-level triggers (9c01). Filters
+that are all attribute value tests (department scope, vendor, class ...) take their matches from the
+index alone (one range; several intersected, on SQLite by INTERSECT), without a temporary id list
+probed from `devices` per match: up to 1 000 matches are fetched once and their ids passed on, more are
+counted (up to 5 000) and the filter applied again during the walk. A page sorted by name or last seen
+walks the sort index (50 per page); a filter with at most 5 000 matches is looked for in the first
+10 000 sort-index entries when dense enough, else its matches are sorted (the sort key read from
+`attributes(device_id, name, value)`, index-only); more matches walk the sort index with the filter
+applied, a search then testing the few-valued attributes of each row it passes (one index-only seek:
+the device's value IN the matching values) instead of listing, say, every device of ten departments
+first; a search alone whose few-valued part already exceeds 5 000 matches (counted in the index up to
+5 001) is known to be over the cap without listing its matches. Counts: the unfiltered inventory is
+counted exactly; a filtered list counts up to 5 000 and then shows "5 000+" (API: `total_exact: false`).
 Dashboards: each number is cached per (question, department scope) with the inventory's change marker
 (newest `ingest_runs` id, read once per view; manual edits and imports are ingests too) and recomputed
 as soon as anything is ingested, by any process; the table measures a warm cache, the cold cost (first
