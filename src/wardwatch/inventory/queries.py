@@ -1,12 +1,13 @@
 """Read-model queries over the inventory tables: filtered, sorted, paged device lists and the counts the
 dashboards show, fast at 100 000 devices.
 
-How each part stays fast (indexes from migration 9c01):
+How each part stays fast (indexes from migrations 9c01 and 9c05):
 
 * filters are ``id IN (SELECT device_id FROM attributes WHERE name = ? AND value ...)`` against the
   covering index ``attributes(name, value, device_id)``; a "contains" filter on vendor or model first
   lists the attribute's distinct values with a loose index scan (one index seek per distinct value) and
-  turns into ``value IN (...)``;
+  turns into ``value IN (...)``; when every filter is such an attribute test, the matches are read from
+  that index alone (``_matched``: one range, or their INTERSECT on SQLite), not probed from ``devices``;
 * free-text search reads the trigram indexes for MAC, addresses and free-text attributes (SQLite FTS5
   per column, migrations 9c02/9c03; PostgreSQL pg_trgm over one ``device_search`` text per device,
   9c01/9c03) and matches the distinct values of few-valued attributes (vendor, class ...) like a filter;
