@@ -130,40 +130,62 @@ class DbStore:
         self.conn = conn
 
     # -- reads ---------------------------------------------------------------------------------------
+    def _select_in(self, sql: str, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (its ``{in}`` replaced by one placeholder per key) straight from the DBAPI
+        cursor: plain tuples, no compilation of the statement and no Row object per row."""
+        mark = _placeholder(self.conn)
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql.format(in_=", ".join([mark] * len(keys))), tuple(keys))
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        finally:
+            cursor.close()
+        return rows
+
+    def _device_states(self, column: str, keys: Collection[Any]) -> list[DeviceState]:
+        quote = self.conn.dialect.identifier_preparer.quote
+        sql = (f"SELECT id, {quote('key')}, mac, sensor, first_seen, last_seen FROM devices "
+               f"WHERE {quote(column)} IN ({{in_}})")
+        return [DeviceState(key=key, mac=mac, sensor=sensor, first_seen=first_seen, last_seen=last_seen,
+                            id=device_id, dirty=False)
+                for batch in chunks(sorted(keys))
+                for device_id, key, mac, sensor, first_seen, last_seen in self._select_in(sql, batch)]
+
     def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]:
         """States (with facts, IPs and attributes) of the existing devices among ``keys``."""
-        states: dict[str, DeviceState] = {}
-        for batch in chunks(sorted(keys)):
-            rows = self.conn.execute(sa.select(t.devices).where(t.devices.c.key.in_(batch))).all()
-            for row in rows:
-                states[row.key] = DeviceState(key=row.key, mac=row.mac, sensor=row.sensor,
-                                              first_seen=row.first_seen, last_seen=row.last_seen, id=row.id,
-                                              dirty=False)
+        states = {state.key: state for state in self._device_states("key", keys)}
         self._fill(list(states.values()))
         return states
 
     def load_by_ids(self, ids: Collection[int]) -> dict[int, DeviceState]:
         """States of the devices with these ids."""
         states: dict[int, DeviceState] = {}
-        for batch in chunks(sorted(ids)):
-            for row in self.conn.execute(sa.select(t.devices).where(t.devices.c.id.in_(batch))):
-                states[row.id] = DeviceState(key=row.key, mac=row.mac, sensor=row.sensor,
-                                             first_seen=row.first_seen, last_seen=row.last_seen, id=row.id,
-                                             dirty=False)
+        for state in self._device_states("id", ids):
+            assert state.id is not None
+            states[state.id] = state
         self._fill(list(states.values()))
         return states
 
     def _fill(self, states: Sequence[DeviceState]) -> None:
         by_id = {s.id: s for s in states if s.id is not None}
-        f, i = t.facts.c, t.device_ips.c
-        fact_columns = (f.device_id, f.kind, f.value, f.first_seen, f.last_seen, f.count, f.sensor, f.excerpt,
-                        f.confidence, f.source, f.id)
+        quote = self.conn.dialect.identifier_preparer.quote
+        fact_sql = (f"SELECT device_id, kind, value, first_seen, last_seen, {quote('count')}, sensor, excerpt, "
+                    f"confidence, source, id FROM facts WHERE device_id IN ({{in_}})")
+        ip_sql = "SELECT device_id, sensor, ip, first_seen, last_seen, id FROM device_ips WHERE device_id IN ({in_})"
+        fact = FactState
         for batch in chunks(sorted(by_id)):
-            for row in self.conn.execute(sa.select(*fact_columns).where(f.device_id.in_(batch))):
-                by_id[row[0]].facts[(row[1], row[2])] = FactState(*row[1:10], id=row[10], dirty=False)
-            ip_columns = (i.device_id, i.sensor, i.ip, i.first_seen, i.last_seen, i.id)
-            for ip_row in self.conn.execute(sa.select(*ip_columns).where(i.device_id.in_(batch))):
-                by_id[ip_row[0]].ips[(ip_row[1], ip_row[2])] = IpState(*ip_row[1:5], id=ip_row[5], dirty=False)
+            facts = None
+            current = -1
+            for device_id, kind, value, first, last, count, sensor, excerpt, confidence, source, row_id in (
+                self._select_in(fact_sql, batch)
+            ):
+                if device_id != current:
+                    current, facts = device_id, by_id[device_id].facts
+                assert facts is not None
+                facts[(kind, value)] = fact(kind, value, first, last, count, sensor, excerpt, confidence, source,
+                                            row_id, False)
+            for device_id, sensor, ip, first, last, row_id in self._select_in(ip_sql, batch):
+                by_id[device_id].ips[(sensor, ip)] = IpState(sensor, ip, first, last, row_id, False)
         for state in by_id.values():
             state.attributes_loaded = False
 
