@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from wardwatch.domain.flow import FlowRecord
 from wardwatch.inventory import tables as t
-from wardwatch.inventory.store import chunks, upsert
+from wardwatch.inventory.store import copy_many, execute_many, upsert
 
 #: Width of a flow time bucket, seconds.
 BUCKET_SECONDS = 3600
@@ -82,8 +82,16 @@ def write_flows(conn: sa.Connection, records: Iterable[FlowRecord]) -> int:
             "refused": sa.and_(cur.refused, ex.refused),
         },
     )
-    for batch in chunks(rows, 10_000):
-        conn.execute(stmt, batch)
+    # The statement is compiled once and run as plain DBAPI ``executemany`` (SQLite) or as COPY into a
+    # staging table and one ``INSERT ... SELECT ... ON CONFLICT`` (PostgreSQL): same SQL, no per-row
+    # parameter processing. ``aggregate`` left one row per key, so no row is upserted twice.
+    columns = list(rows[0])
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+    if conn.dialect.name == "postgresql":
+        copy_many(conn, t.flows, columns, rows, "ON CONFLICT " + compiled.string.split(" ON CONFLICT ", 1)[1])
+    else:
+        assert compiled.positiontup is not None
+        execute_many(conn, compiled.string, compiled.positiontup, rows)
     return len(rows)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -54,41 +55,58 @@ def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         return
     quote = conn.dialect.identifier_preparer.quote
     columns = list(rows[0])
+    conflict = ""
+    if upsert_on:
+        updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_on)
+        conflict = f"ON CONFLICT ({', '.join(quote(c) for c in upsert_on)}) DO UPDATE SET {updates}"
+    if conn.dialect.name == "postgresql":
+        copy_many(conn, table, columns, rows, conflict)
+        return
     mark = _placeholder(conn)
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
-    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_on)
-    if upsert_on:
-        sql += f" ON CONFLICT ({', '.join(quote(c) for c in upsert_on)}) DO UPDATE SET {updates}"
-    if conn.dialect.name == "postgresql":
-        _copy_many(conn, table, columns, rows, upsert_on, updates if upsert_on else "")
-        return
-    for batch in chunks(rows, 20_000):
-        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in batch])
+    if conflict:
+        sql += " " + conflict
+    execute_many(conn, sql, columns, rows)
 
 
-def _copy_many(conn: sa.Connection, table: sa.Table, columns: list[str], rows: Sequence[dict[str, Any]],
-               upsert_on: Sequence[str], updates: str) -> None:
-    """PostgreSQL: ``COPY FROM STDIN`` (one stream, no per-row round trip); for an upsert, COPY into a
-    temporary table and ``INSERT ... SELECT ... ON CONFLICT`` from it."""
+def execute_many(conn: sa.Connection, sql: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """``executemany`` of the positional ``sql`` with the values of ``columns`` of each row, in batches."""
+    pick = itemgetter(*columns)
+    if len(columns) == 1:
+        values: list[tuple[Any, ...]] = [(pick(row),) for row in rows]
+    else:
+        values = list(map(pick, rows))
+    for start in range(0, len(values), 20_000):
+        conn.exec_driver_sql(sql, values[start:start + 20_000])
+
+
+def copy_many(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+               on_conflict: str) -> None:
+    """PostgreSQL: ``COPY FROM STDIN`` (one stream, no per-row round trip); with an ``ON CONFLICT``
+    clause, COPY into a temporary table and ``INSERT ... SELECT ... <on_conflict>`` from it."""
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
+    pick = itemgetter(*columns)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:
         target = quote(table.name)
-        if upsert_on:
+        if on_conflict:
             target = quote(f"ww_stage_{table.name}")
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} ON COMMIT DROP AS "
                            f"SELECT {names} FROM {quote(table.name)} WITH NO DATA")
             cursor.execute(f"TRUNCATE {target}")
         with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[c] for c in columns))
-        if upsert_on:
-            keys = ", ".join(quote(c) for c in upsert_on)
-            cursor.execute(f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {target} "
-                           f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
+            write = copy.write_row
+            if len(columns) == 1:
+                for row in rows:
+                    write((pick(row),))
+            else:
+                for row in rows:
+                    write(pick(row))
+        if on_conflict:
+            cursor.execute(f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {target} {on_conflict}")
 
 
 def update_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -100,8 +118,7 @@ def update_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     mark = _placeholder(conn)
     sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)} "
            f"WHERE id = {mark}")
-    for batch in chunks(rows, 20_000):
-        conn.exec_driver_sql(sql, [(*(row[c] for c in columns), row["id"]) for row in batch])
+    execute_many(conn, sql, [*columns, "id"], rows)
 
 
 def attribute_from_row(name: str, value: str, confidence: float, source: str, evidence: Any) -> Attribute:
