@@ -83,7 +83,9 @@ class Resolver:
     def resolve(self, observations: Iterable[Observation], store: StateStore) -> ResolveResult:
         """Fold ``observations`` into the devices of ``store``; return the states to write back."""
         result = ResolveResult()
-        normalized: list[tuple[Observation, str | None, str | None]] = []
+        # (observation, mac, ip, whether the observation proves that the MAC owns the IP): the ownership
+        # test runs once per observation and is reused when routing below
+        normalized: list[tuple[Observation, str | None, str | None, bool]] = []
         events: list[tuple[str, str, float, str]] = []
         for obs in observations:
             result.observations += 1
@@ -91,10 +93,12 @@ class Resolver:
             if mac is None and ip is None:
                 result.skipped += 1
                 continue
-            normalized.append((obs, mac, ip))
+            proves = mac is not None and ip is not None and proves_ownership(obs.kind, obs.source, ip)
+            normalized.append((obs, mac, ip, proves))
             if mac is None:
                 continue
-            if ip is not None and proves_ownership(obs.kind, obs.source, ip):
+            if proves:
+                assert ip is not None
                 events.append((obs.sensor, ip, obs.ts, f"mac:{mac}"))
             if obs.kind in ADDRESS_VALUE_KINDS:
                 owned = self._addresses.ip(obs.value)
@@ -103,13 +107,13 @@ class Resolver:
 
         chunk_spans = collect_spans(events)
         lookup_pairs = set(chunk_spans)
-        lookup_pairs.update((o.sensor, ip) for o, _m, ip in normalized if ip is not None)
+        lookup_pairs.update((o.sensor, ip) for o, _m, ip, _p in normalized if ip is not None)
         db_owners = store.ip_owners(lookup_pairs) if lookup_pairs else {}
         timelines = build_timelines(chunk_spans, db_owners)
 
         routed: list[_Routed] = []
-        for obs, mac, ip in normalized:
-            if mac is not None and (ip is None or proves_ownership(obs.kind, obs.source, ip)):
+        for obs, mac, ip, proves in normalized:
+            if mac is not None and (ip is None or proves):
                 routed.append((obs, f"mac:{mac}", ip))
                 continue
             assert ip is not None
