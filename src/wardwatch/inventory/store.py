@@ -140,11 +140,21 @@ def evidence_json(attribute: Attribute) -> str:
     ], ensure_ascii=False)
 
 
+#: Longest fact excerpt stored (the column's width).
+EXCERPT = 200
+#: Facts of already written devices a store keeps in memory between chunks of one ingest.
+CACHE_FACTS = 1_000_000
+
+
 class DbStore:
     """A :class:`~wardwatch.identify.resolver.StateStore` over one open connection (transaction)."""
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
+        # Devices this store wrote, as a reload would return them (see _remember): the next chunk of the
+        # same ingest takes them from here instead of re-reading every fact it just wrote.
+        self._cache: dict[str, DeviceState] = {}
+        self._cached_facts = 0
 
     # -- reads ---------------------------------------------------------------------------------------
     def _select_in(self, sql: str, keys: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -170,8 +180,20 @@ class DbStore:
 
     def load_devices(self, keys: Collection[str]) -> dict[str, DeviceState]:
         """States (with facts, IPs and attributes) of the existing devices among ``keys``."""
-        states = {state.key: state for state in self._device_states("key", keys)}
-        self._fill(list(states.values()))
+        states: dict[str, DeviceState] = {}
+        missing: list[str] = []
+        for key in keys:
+            state = self._cache.get(key)
+            if state is None:
+                missing.append(key)
+            else:
+                # the order a reload gives on SQLite (the (device_id, kind, value) index; BINARY collation
+                # of UTF-8 is code-point order, as Python compares strings); PostgreSQL gives no order
+                state.facts = dict(sorted(state.facts.items()))
+                states[key] = state
+        loaded = {state.key: state for state in self._device_states("key", missing)}
+        self._fill(list(loaded.values()))
+        states.update(loaded)
         return states
 
     def load_by_ids(self, ids: Collection[int]) -> dict[int, DeviceState]:
@@ -258,6 +280,36 @@ class DbStore:
         history = [{"device_id": s.id, "ts": h.ts, "kind": h.kind, "attribute": h.attribute, "old": h.old,
                     "new": h.new, "evidence": h.evidence[:300]} for s in states for h in s.history]
         insert_many(conn, t.history, history)
+        self._remember(result)
+
+    def _remember(self, result: ResolveResult) -> None:
+        """Keep the written states, reset to exactly what :meth:`load_devices` would read back (clean,
+        no pending history or changes, fact excerpts cut as stored), for the next chunk."""
+        states = result.devices
+        absorbed = {i for s in states for i in s.absorbed}
+        for key in result.removed_keys:
+            self._cache.pop(key, None)
+        for state in states:
+            state.dirty = state.facts_changed = False
+            state.history.clear()
+            state.changed_attributes.clear()
+            state.removed_attributes.clear()
+            state.absorbed.clear()
+            state.removed_ip_ids.clear()
+            for fact in state.facts.values():
+                fact.dirty = False
+                if len(fact.excerpt) > EXCERPT:
+                    fact.excerpt = fact.excerpt[:EXCERPT]
+            for ip in state.ips.values():
+                ip.dirty = False
+            self._cache[state.key] = state
+        # merged-away and re-keyed devices are no longer under their old key
+        for key in [k for k, s in self._cache.items() if s.key != k or s.id in absorbed]:
+            del self._cache[key]
+        self._cached_facts = sum(len(s.facts) for s in self._cache.values())
+        if self._cached_facts > CACHE_FACTS:  # memory stays bounded: beyond this, re-read
+            self._cache.clear()
+            self._cached_facts = 0
 
     def _absorb(self, states: Sequence[DeviceState]) -> None:
         for state in states:
@@ -278,12 +330,33 @@ class DbStore:
                 if f.id is None:
                     inserts.append({"device_id": s.id, "kind": f.kind, "value": f.value, "first_seen": f.first_seen,
                                     "last_seen": f.last_seen, "count": f.count, "sensor": f.sensor,
-                                    "excerpt": f.excerpt[:200], "confidence": f.confidence, "source": f.source})
+                                    "excerpt": f.excerpt[:EXCERPT], "confidence": f.confidence,
+                                    "source": f.source})
                 elif f.dirty:
                     updates.append({"id": f.id, "first_seen": f.first_seen, "last_seen": f.last_seen,
                                     "count": f.count, "confidence": f.confidence})
-        insert_many(self.conn, t.facts, inserts)
+        if inserts:
+            after = self._max_id(t.facts)
+            insert_many(self.conn, t.facts, inserts)
+            by_id = {s.id: s for s in states}
+            for row_id, device_id, kind, value in self._rows_after(t.facts, ("kind", "value"), after):
+                state = by_id.get(device_id)
+                fact = state.facts.get((kind, value)) if state is not None else None
+                if fact is not None and fact.id is None:
+                    fact.id = row_id
         update_many(self.conn, t.facts, updates)
+
+    def _max_id(self, table: sa.Table) -> int:
+        return int(self.conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one())
+
+    def _rows_after(self, table: sa.Table, natural: tuple[str, str], after: int) -> list[tuple[Any, ...]]:
+        """(id, device_id, *natural) of the rows with an id above ``after``: the ones just inserted (ids
+        come from the table's sequence, or on SQLite are one above the largest rowid,
+        https://sqlite.org/autoinc.html), so their ids are known without re-reading the rest."""
+        quote = self.conn.dialect.identifier_preparer.quote
+        sql = (f"SELECT id, device_id, {', '.join(quote(c) for c in natural)} FROM {quote(table.name)} "
+               f"WHERE id > {{in_}}")
+        return self._select_in(sql, [after])
 
     def _write_ips(self, states: Sequence[DeviceState]) -> None:
         gone = [i for s in states for i in s.removed_ip_ids]
@@ -299,7 +372,15 @@ class DbStore:
                                     "ip_hex": hexed, "first_seen": i.first_seen, "last_seen": i.last_seen})
                 elif i.dirty:
                     updates.append({"id": i.id, "first_seen": i.first_seen, "last_seen": i.last_seen})
-        insert_many(self.conn, t.device_ips, inserts)
+        if inserts:
+            after = self._max_id(t.device_ips)
+            insert_many(self.conn, t.device_ips, inserts)
+            by_id = {s.id: s for s in states}
+            for row_id, device_id, sensor, ip in self._rows_after(t.device_ips, ("sensor", "ip"), after):
+                state = by_id.get(device_id)
+                ip_state = state.ips.get((sensor, ip)) if state is not None else None
+                if ip_state is not None and ip_state.id is None:
+                    ip_state.id = row_id
         update_many(self.conn, t.device_ips, updates)
 
     def _write_attributes(self, states: Sequence[DeviceState]) -> None:
