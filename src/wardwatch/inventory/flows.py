@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from wardwatch.domain.flow import FlowRecord
 from wardwatch.inventory import tables as t
-from wardwatch.inventory.store import copy_many, execute_many, upsert
+from wardwatch.inventory.store import copy_many, execute_many, row_values, upsert
 
 #: Width of a flow time bucket, seconds.
 BUCKET_SECONDS = 3600
@@ -88,10 +88,11 @@ def write_flows(conn: sa.Connection, records: Iterable[FlowRecord]) -> int:
     columns = list(rows[0])
     compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
     if conn.dialect.name == "postgresql":
-        copy_many(conn, t.flows, columns, rows, "ON CONFLICT " + compiled.string.split(" ON CONFLICT ", 1)[1])
+        copy_many(conn, t.flows, columns, row_values(columns, rows),
+                  "ON CONFLICT " + compiled.string.split(" ON CONFLICT ", 1)[1])
     else:
         assert compiled.positiontup is not None
-        execute_many(conn, compiled.string, compiled.positiontup, rows)
+        execute_many(conn, compiled.string, row_values(compiled.positiontup, rows))
     return len(rows)
 
 

@@ -47,47 +47,57 @@ def _placeholder(conn: sa.Connection) -> str:
     return "?" if conn.dialect.paramstyle in ("qmark", "numeric") else "%s"
 
 
+def row_values(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The values of ``columns`` of each row, as tuples (``itemgetter``: no per-value Python code)."""
+    pick = itemgetter(*columns)
+    if len(columns) == 1:
+        return [(pick(row),) for row in rows]
+    return list(map(pick, rows))
+
+
 def insert_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], *,
                 upsert_on: Sequence[str] = ()) -> None:
+    """:func:`insert_values` of rows given as dicts (the columns of the first row)."""
+    if rows:
+        columns = list(rows[0])
+        insert_values(conn, table, columns, row_values(columns, rows), upsert_on=upsert_on)
+
+
+def insert_values(conn: sa.Connection, table: sa.Table, columns: Sequence[str], values: Sequence[tuple[Any, ...]],
+                  *, upsert_on: Sequence[str] = ()) -> None:
     """Plain DBAPI ``executemany`` of an INSERT (optionally ``ON CONFLICT ... DO UPDATE`` of the other
-    columns, same syntax on SQLite and PostgreSQL): several times faster than per-row SQL compilation."""
-    if not rows:
+    columns, same syntax on SQLite and PostgreSQL), COPY on PostgreSQL: several times faster than
+    per-row SQL compilation."""
+    if not values:
         return
     quote = conn.dialect.identifier_preparer.quote
-    columns = list(rows[0])
     conflict = ""
     if upsert_on:
         updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in upsert_on)
         conflict = f"ON CONFLICT ({', '.join(quote(c) for c in upsert_on)}) DO UPDATE SET {updates}"
     if conn.dialect.name == "postgresql":
-        copy_many(conn, table, columns, rows, conflict)
+        copy_many(conn, table, columns, values, conflict)
         return
     mark = _placeholder(conn)
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
     if conflict:
         sql += " " + conflict
-    execute_many(conn, sql, columns, rows)
+    execute_many(conn, sql, values)
 
 
-def execute_many(conn: sa.Connection, sql: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """``executemany`` of the positional ``sql`` with the values of ``columns`` of each row, in batches."""
-    pick = itemgetter(*columns)
-    if len(columns) == 1:
-        values: list[tuple[Any, ...]] = [(pick(row),) for row in rows]
-    else:
-        values = list(map(pick, rows))
+def execute_many(conn: sa.Connection, sql: str, values: Sequence[tuple[Any, ...]]) -> None:
+    """DBAPI ``executemany`` of the positional ``sql``, in batches."""
     for start in range(0, len(values), 20_000):
         conn.exec_driver_sql(sql, values[start:start + 20_000])
 
 
-def copy_many(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]],
-               on_conflict: str) -> None:
+def copy_many(conn: sa.Connection, table: sa.Table, columns: Sequence[str], values: Iterable[tuple[Any, ...]],
+              on_conflict: str) -> None:
     """PostgreSQL: ``COPY FROM STDIN`` (one stream, no per-row round trip); with an ``ON CONFLICT``
     clause, COPY into a temporary table and ``INSERT ... SELECT ... <on_conflict>`` from it."""
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
-    pick = itemgetter(*columns)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor:
@@ -99,12 +109,8 @@ def copy_many(conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows
             cursor.execute(f"TRUNCATE {target}")
         with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             write = copy.write_row
-            if len(columns) == 1:
-                for row in rows:
-                    write((pick(row),))
-            else:
-                for row in rows:
-                    write(pick(row))
+            for row in values:
+                write(row)
         if on_conflict:
             cursor.execute(f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {target} {on_conflict}")
 
@@ -118,7 +124,7 @@ def update_many(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     mark = _placeholder(conn)
     sql = (f"UPDATE {quote(table.name)} SET {', '.join(f'{quote(c)} = {mark}' for c in columns)} "
            f"WHERE id = {mark}")
-    execute_many(conn, sql, [*columns, "id"], rows)
+    execute_many(conn, sql, row_values([*columns, "id"], rows))
 
 
 def attribute_from_row(name: str, value: str, confidence: float, source: str, evidence: Any) -> Attribute:
@@ -140,6 +146,8 @@ def evidence_json(attribute: Attribute) -> str:
     ], ensure_ascii=False)
 
 
+_FACT_COLUMNS = ("device_id", "kind", "value", "first_seen", "last_seen", "count", "sensor", "excerpt",
+                 "confidence", "source")
 #: Longest fact excerpt stored (the column's width).
 EXCERPT = 200
 #: Facts of already written devices a store keeps in memory between chunks of one ingest.
@@ -323,21 +331,20 @@ class DbStore:
             self.conn.execute(sa.delete(t.devices).where(t.devices.c.id.in_(gone)))
 
     def _write_facts(self, states: Sequence[DeviceState]) -> None:
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         for s in states:
+            device_id = s.id
             for f in s.facts.values():
                 if f.id is None:
-                    inserts.append({"device_id": s.id, "kind": f.kind, "value": f.value, "first_seen": f.first_seen,
-                                    "last_seen": f.last_seen, "count": f.count, "sensor": f.sensor,
-                                    "excerpt": f.excerpt[:EXCERPT], "confidence": f.confidence,
-                                    "source": f.source})
+                    inserts.append((device_id, f.kind, f.value, f.first_seen, f.last_seen, f.count, f.sensor,
+                                    f.excerpt[:EXCERPT], f.confidence, f.source))
                 elif f.dirty:
                     updates.append({"id": f.id, "first_seen": f.first_seen, "last_seen": f.last_seen,
                                     "count": f.count, "confidence": f.confidence})
         if inserts:
             after = self._max_id(t.facts)
-            insert_many(self.conn, t.facts, inserts)
+            insert_values(self.conn, t.facts, _FACT_COLUMNS, inserts)
             by_id = {s.id: s for s in states}
             for row_id, device_id, kind, value in self._rows_after(t.facts, ("kind", "value"), after):
                 state = by_id.get(device_id)
