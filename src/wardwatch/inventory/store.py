@@ -333,23 +333,23 @@ class DbStore:
     def _write_facts(self, states: Sequence[DeviceState]) -> None:
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
+        pending: dict[tuple[Any, str, str], FactState] = {}  # (device id, kind, value) of each new row
         for s in states:
             device_id = s.id
             for f in s.facts.values():
                 if f.id is None:
                     inserts.append((device_id, f.kind, f.value, f.first_seen, f.last_seen, f.count, f.sensor,
                                     f.excerpt[:EXCERPT], f.confidence, f.source))
+                    pending[(device_id, f.kind, f.value)] = f
                 elif f.dirty:
                     updates.append({"id": f.id, "first_seen": f.first_seen, "last_seen": f.last_seen,
                                     "count": f.count, "confidence": f.confidence})
         if inserts:
             after = self._max_id(t.facts)
             insert_values(self.conn, t.facts, _FACT_COLUMNS, inserts)
-            by_id = {s.id: s for s in states}
             for row_id, device_id, kind, value in self._rows_after(t.facts, ("kind", "value"), after):
-                state = by_id.get(device_id)
-                fact = state.facts.get((kind, value)) if state is not None else None
-                if fact is not None and fact.id is None:
+                fact = pending.get((device_id, kind, value))
+                if fact is not None:
                     fact.id = row_id
         update_many(self.conn, t.facts, updates)
 
