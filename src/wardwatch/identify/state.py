@@ -112,6 +112,19 @@ class DeviceState:
             self.first_seen = ts
             self.dirty = True
 
+    def mark_saved(self) -> None:
+        """The state as a store holds it after writing it: nothing dirty, no pending history or changes."""
+        self.dirty = self.facts_changed = False
+        self.history.clear()
+        self.changed_attributes.clear()
+        self.removed_attributes.clear()
+        self.absorbed.clear()
+        self.removed_ip_ids.clear()
+        for fact in self.facts.values():
+            fact.dirty = False
+        for ip in self.ips.values():
+            ip.dirty = False
+
     def ip_list(self) -> tuple[str, ...]:
         """Addresses, most recently seen first."""
         ordered = sorted(self.ips.values(), key=lambda s: (-s.last_seen, s.ip))
@@ -208,14 +221,4 @@ class MemoryStore:
                 state.id = self._next_id
                 self._next_id += 1
             self.devices[state.key] = state
-            state.dirty = False
-            state.facts_changed = False
-            state.history.clear()
-            state.changed_attributes.clear()
-            state.removed_attributes.clear()
-            state.absorbed.clear()
-            state.removed_ip_ids.clear()
-            for fact in state.facts.values():
-                fact.dirty = False
-            for ip in state.ips.values():
-                ip.dirty = False
+            state.mark_saved()

@@ -298,18 +298,10 @@ class DbStore:
         for key in result.removed_keys:
             self._cache.pop(key, None)
         for state in states:
-            state.dirty = state.facts_changed = False
-            state.history.clear()
-            state.changed_attributes.clear()
-            state.removed_attributes.clear()
-            state.absorbed.clear()
-            state.removed_ip_ids.clear()
+            state.mark_saved()
             for fact in state.facts.values():
-                fact.dirty = False
                 if len(fact.excerpt) > EXCERPT:
                     fact.excerpt = fact.excerpt[:EXCERPT]
-            for ip in state.ips.values():
-                ip.dirty = False
             self._cache[state.key] = state
         # merged-away and re-keyed devices are no longer under their old key
         for key in [k for k, s in self._cache.items() if s.key != k or s.id in absorbed]:
