@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wardwatch.domain.flow import FlowRecord
@@ -64,6 +65,7 @@ def _check(data: Any) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 5), min_size=1, max_size=7), json_values)
+@example([0, 4, 0, 0], True)  # found by CI: an access-list that is a boolean
 def test_mutated_real_structure(path: list[int], value: Any) -> None:
     _check(_mutate(json.loads(json.dumps(SEED)), path, value))
 
@@ -96,3 +98,12 @@ def test_malformed_ace_fields_allow_nothing() -> None:
     assert compare(profile, [inbound], {"10.0.0.5"}).violations == [inbound]
     ace["matches"]["ipv4"]["source-ipv4-network"] = "10.0.0.0/8"
     assert compare(parse_mud(data), [inbound], {"10.0.0.5"}).allowed == [inbound]
+
+
+def test_a_policy_list_of_the_wrong_type_is_a_parse_error() -> None:
+    """RFC 8520 §2.1: ``access-lists/access-list`` is a list; anything else is malformed, not a crash."""
+    for wrong in (True, "acl-1", 7, {"name": "acl-1"}):
+        data = json.loads(json.dumps(SEED))
+        data["ietf-mud:mud"]["from-device-policy"] = {"access-lists": {"access-list": wrong}}
+        with pytest.raises(ParseError, match="from-device-policy/access-lists/access-list"):
+            parse_mud(data, "t.json")

@@ -145,7 +145,14 @@ def _ace(acl: str, acl_type: str, data: Mapping[str, Any]) -> Ace:
 
 
 def _policy_names(mud: Mapping[str, Any], key: str) -> list[str]:
+    """The ACL names a policy references (RFC 8520 §2.1: ``<key>/access-lists/access-list[]/name``).
+
+    TypeError when the path holds something else than those containers and that list (the caller makes it
+    a ParseError).
+    """
     lists = ((mud.get(key) or {}).get("access-lists") or {}).get("access-list") or []
+    if not isinstance(lists, list):
+        raise TypeError(f"{key}/access-lists/access-list is a {type(lists).__name__}, not a list")
     return [str(item.get("name")) for item in lists if isinstance(item, Mapping)]
 
 
@@ -174,7 +181,7 @@ def parse_mud(data: Any, source: str = "") -> MudProfile:
                           mfg_name=str(mud.get("mfg-name", "")), model_name=str(mud.get("model-name", "")),
                           from_device=collect("from-device-policy"), to_device=collect("to-device-policy"),
                           acl_key=acl_key, source=source, ace_count=sum(len(a) for a in acls.values()))
-    except AttributeError as exc:
+    except (AttributeError, TypeError) as exc:
         raise ParseError(f"{source or 'MUD file'}: malformed policy references ({exc})") from None
 
 
