@@ -16,8 +16,10 @@ from tests.support.dissect_fuzz import mutated, run_contract
 from tests.support.streams import tcp_streams, write_tcp_pcap
 from tests.support.tshark import fields
 from wardwatch.dissect import http as http_module
+from wardwatch.dissect._wire import http1
 from wardwatch.dissect._wire.emit import Emitter
-from wardwatch.dissect.http import DISSECTOR, MAX_HEADERS, messages
+from wardwatch.dissect._wire.http1 import MAX_HEADERS, messages
+from wardwatch.dissect.http import DISSECTOR
 from wardwatch.dissect.interface import FlowContext
 from wardwatch.errors import ParseError
 
@@ -108,7 +110,7 @@ def _parsed(data: bytes, *, request: bool) -> list[tuple[bytes, list[tuple[bytes
 
 
 def _line_walk(data: bytes, *, request: bool) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
-    with mock.patch.object(http_module, "_plain_head", return_value=None):
+    with mock.patch.object(http1, "_plain_head", return_value=None):
         return _parsed(data, request=request)
 
 
@@ -142,15 +144,15 @@ def test_fast_path_header_limit(count: int) -> None:
 
 
 def test_fast_path_taken_for_a_plain_head() -> None:
-    assert http_module._plain_head(CLIENT, 0) is not None
-    assert http_module._plain_head(b"GET / HTTP/1.0\nHost: a\n\n", 0) is None
+    assert http1._plain_head(CLIENT, 0) is not None
+    assert http1._plain_head(b"GET / HTTP/1.0\nHost: a\n\n", 0) is None
 
 
 # --- the dissector's own walk (_heads, simple heads in one pass) reads what messages() reads -------------
 
 def _reported(data: bytes, *, request: bool, methods: list[bytes]) -> list[tuple[bytes, list[tuple[bytes, bytes]]]]:
     """messages() with only the fields the dissector reports: what _heads must give."""
-    return [(m.start, [(n, v) for n, v in m.headers if n in http_module.REPORTED_FIELDS])
+    return [(m.start, [(n, v) for n, v in m.headers if n in http1.REPORTED_FIELDS])
             for m in messages(data, request=request, methods=methods)]
 
 
@@ -174,7 +176,7 @@ def _same_as_reference(client: bytes, server: bytes) -> None:
     for request, data in ((True, client), (False, server)):
         methods: list[bytes] = [] if request else [b"GET", b"HEAD", b"GET"]
         ref_methods = list(methods)
-        assert http_module._heads(data, request=request, methods=methods) == _reported(
+        assert http1._heads(data, request=request, methods=methods) == _reported(
             data, request=request, methods=ref_methods)
         assert methods == ref_methods
     try:
@@ -250,11 +252,11 @@ def test_heads_first_framing_field_wins(framing: bytes) -> None:
 
 
 def test_simple_head_taken_for_a_plain_head() -> None:
-    simple = http_module._simple_head(CLIENT, 0)
+    simple = http1._simple_head(CLIENT, 0)
     assert simple is not None
     assert simple[1] == [(b"host", b"pump.local:8080"), (b"user-agent", b"InfusionAgent/2.1 (Linux)")]
     assert simple[2:4] == (None, b"4")
-    assert http_module._simple_head(b"GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", 0) is None  # obs-fold
+    assert http1._simple_head(b"GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n", 0) is None  # obs-fold
     _same_as_reference(CLIENT, SERVER)
 
 
